@@ -1,0 +1,132 @@
+/**
+ * The adapter contract: what a provider is to the rest of Switchyard. An adapter is data (base
+ * URL, key header, names) plus pure transforms between the canonical OpenAI shape and the
+ * provider's wire format, both ways, streaming included. Adapters never do I/O: `routing/` calls
+ * `fetch` with what `request()` builds and feeds the reply back through `response()`/`stream()`.
+ *
+ * Every adapter runs the same conformance suite (tests/upstream/conformance.ts) against its
+ * simulator, so a new provider is a new folder plus one line that runs the suite.
+ */
+import type { SseEvent } from "./sse.ts";
+import type { ChatRequest, ChatResponse, NormalizedUsage } from "./types.ts";
+import type { UpstreamError } from "./errors.ts";
+
+/** Provider wire formats Switchyard speaks. */
+export const PROVIDERS = [
+  "openai",
+  "anthropic",
+  "gemini",
+  "mistral",
+  "openrouter",
+  "openai-compatible",
+] as const;
+export type ProviderName = typeof PROVIDERS[number];
+
+/** OpenRouter's provider-routing preferences, passed through untouched. */
+export interface GatewayProviderPreferences {
+  order?: string[];
+  allow_fallbacks?: boolean;
+  require_parameters?: boolean;
+  data_collection?: "allow" | "deny";
+  zdr?: boolean;
+  only?: string[];
+  ignore?: string[];
+  quantizations?: string[];
+  sort?: "price" | "throughput" | "latency";
+  max_price?: Record<string, number>;
+  [k: string]: unknown;
+}
+
+/** Options a gateway route carries to its gateway (OpenRouter's `provider` and `models`). */
+export interface GatewayOptions {
+  provider?: GatewayProviderPreferences;
+  models?: string[];
+}
+
+/** Everything an adapter needs to know about the route it is serving, resolved at load. */
+export interface UpstreamTarget {
+  /** Route name in the policy (for messages only). */
+  readonly route: string;
+  readonly provider: ProviderName;
+  /** The provider's model id (e.g. `claude-sonnet-4-5`, `openai/gpt-4o-mini` on OpenRouter). */
+  readonly model: string;
+  /** Base URL without a trailing slash, e.g. `https://api.openai.com/v1`. */
+  readonly baseUrl: string;
+  /** May be empty for keyless OpenAI-compatible servers (a local vLLM or Ollama). */
+  readonly apiKey: string;
+  readonly gateway?: GatewayOptions;
+  /** Sent to gateways that attribute traffic to an app (OpenRouter's `HTTP-Referer`, `X-Title`). */
+  readonly app?: { referer?: string; title?: string };
+}
+
+/** What to send: `routing/` adds `x-request-id`, `traceparent` and the abort signal. */
+export interface UpstreamRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A whole (non-streaming) answer, translated. */
+export interface Completion {
+  response: ChatResponse;
+  usage: NormalizedUsage | undefined;
+  /**
+   * The upstream's own bytes when they already are the OpenAI response the client should get, so
+   * the server can send them without re-serializing.
+   */
+  raw?: string;
+  /** The provider a gateway says it used (OpenRouter's `provider`). */
+  servedBy?: string;
+}
+
+/** What a translated stream yields. */
+export type StreamEvent =
+  | {
+    type: "chunk";
+    /** An OpenAI `chat.completion.chunk` as JSON text, ready to go out as `data: …`. */
+    data: string;
+    /** True when this chunk carries generated content (text, refusal or a tool call delta). */
+    content: boolean;
+    /** Set on the chunk that carries usage (OpenAI's final `choices: []` chunk). */
+    usage?: NormalizedUsage;
+    /** True when this chunk is only the usage chunk (no choices), so it can be withheld. */
+    usageOnly?: boolean;
+    finishReason?: string;
+    responseId?: string;
+    responseModel?: string;
+    servedBy?: string;
+  }
+  | { type: "error"; error: UpstreamError }
+  /** The upstream said the stream is complete (`[DONE]`, `message_stop`, end of a Gemini stream). */
+  | { type: "done" };
+
+/** Options that shape one translation. */
+export interface StreamOptions {
+  /** Ask the upstream for usage even when the client did not (budgets depend on it). */
+  includeUsage: boolean;
+}
+
+/** The contract every provider implements. */
+export interface Adapter {
+  readonly provider: ProviderName;
+  /** `gen_ai.provider.name` per the OpenTelemetry GenAI conventions. */
+  readonly genAiProviderName: string;
+  /** Used when a route gives no `base_url`. Empty means a route must give one. */
+  readonly defaultBaseUrl: string;
+  /** The environment variable a route's key comes from when it names none. */
+  readonly defaultApiKeyEnv: string;
+  /** Builds the upstream HTTP request for a canonical request. */
+  request(req: ChatRequest, target: UpstreamTarget, options: StreamOptions): UpstreamRequest;
+  /**
+   * Translates a 2xx JSON body. Throws an `UpstreamError` (`error_in_body` or `malformed`) when the
+   * body is an error or not the provider's format.
+   */
+  response(body: string, target: UpstreamTarget): Completion;
+  /**
+   * Translates the provider's SSE events into OpenAI chunks. Must flush nothing it could have sent
+   * earlier: one upstream event in, its chunks out.
+   */
+  stream(target: UpstreamTarget, options: StreamOptions): TransformStream<SseEvent, StreamEvent>;
+  /** Classifies a non-2xx reply into an `UpstreamError`. */
+  error(status: number, body: string, headers: Headers): UpstreamError;
+}
