@@ -6,10 +6,24 @@
  * Deno.serve always sends headers before a body can fail, so connection resets need a server that
  * exposes its socket: this module hides that choice from the simulators.
  */
-import type { SimulatorOptions } from "./engine.ts";
+import type { PrefixCache, SimulatorOptions } from "./engine.ts";
 
 /** Returned by a handler to make the server drop the connection without answering. */
 export const RESET_CONNECTION: unique symbol = Symbol("reset-connection");
+
+/**
+ * The live state a provider simulator reads on every request. `options` is replaced by
+ * `configure()`, so handlers must read it per request, not capture it.
+ */
+export interface SimState {
+  options: SimulatorOptions;
+  readonly cache: PrefixCache;
+  /** Seeded dice for jitter and fault rates. */
+  readonly rand: () => number;
+}
+
+/** Builds a provider simulator's handler over the shared state. */
+export type SimFactory = (state: SimState) => SimHandler;
 
 /** What a provider simulator implements. */
 export interface SimHandler {
