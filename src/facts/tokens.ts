@@ -5,31 +5,31 @@
  * overall and ±25% per kind of text (prose, code, JSON, CJK, chat).
  *
  * Rules, from how o200k splits text:
- * - a run of ASCII letters is one token per ~7 characters (common words are whole tokens; a
- *   leading space joins the word);
+ * - a run of ASCII letters is one token, plus one per further 9 characters (common words are
+ *   whole tokens; a leading space joins the word);
  * - digits go in groups of up to three;
  * - punctuation costs about a token per character, less when it clusters (`":"`, `});`);
  * - a run of whitespace containing a newline is one token, as is an indentation run;
- * - CJK ideographs and kana are about one token per character; other non-ASCII letters (Cyrillic,
- *   accented Latin, …) about one per three characters.
+ * - CJK ideographs, kana and hangul are about 0.7 tokens per character; other non-ASCII letters
+ *   (Cyrillic, accented Latin, …) about one per three characters.
  */
+const LETTERS_PER_TOKEN = 9;
+
 export function estimateTokens(text: string): number {
   let tokens = 0;
   let letters = 0; // current ASCII letter run
   let digits = 0; // current digit run
   let punct = 0; // current punctuation run
   let other = 0; // current run of non-ASCII, non-CJK letters
+  let cjk = 0; // current run of CJK characters
   let space = false; // inside a whitespace run that should count as a token
   const flush = () => {
-    if (letters > 0) tokens += 1 + ((letters - 1) / 7 | 0);
+    if (letters > 0) tokens += 1 + ((letters - 1) / LETTERS_PER_TOKEN | 0);
     if (digits > 0) tokens += (digits + 2) / 3 | 0;
     if (punct > 0) tokens += punct <= 2 ? 1 : Math.ceil(punct * 0.6);
     if (other > 0) tokens += Math.ceil(other / 3);
-    letters =
-      digits =
-      punct =
-      other =
-        0;
+    if (cjk > 0) tokens += Math.ceil(cjk * 0.7);
+    letters = digits = punct = other = cjk = 0;
   };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -62,8 +62,8 @@ export function estimateTokens(text: string): number {
       (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x9fff) ||
       (c >= 0xac00 && c <= 0xd7af) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef)
     ) {
-      flush();
-      tokens++;
+      if (cjk === 0) flush();
+      cjk++;
       space = false;
     } else if (c >= 0xd800 && c <= 0xdbff) {
       // A surrogate pair (emoji, rare ideographs): about two tokens.

@@ -1,0 +1,46 @@
+/**
+ * The one entry point behind every task: `serve`, `policy check|test|explain`, `schema`.
+ * Each subcommand returns an exit code (see cli/exit.ts); this file only dispatches.
+ */
+import { EXIT, UsageError } from "./cli/exit.ts";
+import { policyCheck, policyExplain, policyTest } from "./cli/policy.ts";
+import { writeSchema } from "./cli/schema.ts";
+
+const USAGE = `Usage: switchyard <command>
+
+  serve [--policy file] [--port N] [--host H]   run the OpenAI-compatible router
+  policy check [files…] [--format pretty|json|github]
+  policy test [paths…] [--coverage-threshold N] [--format …] [--verbose]
+  policy explain <request.json> [--policy file] [--json]
+  schema [--check]                            write (or verify) policies/policy.schema.json`;
+
+async function run(args: string[]): Promise<number> {
+  const [command, sub, ...rest] = args;
+  if (command === "policy") {
+    if (sub === "check") return await policyCheck(rest);
+    if (sub === "test") return await policyTest(rest);
+    if (sub === "explain") return await policyExplain(rest);
+  }
+  if (command === "schema") return await writeSchema(args.slice(1));
+  if (command === "serve") {
+    const { serve } = await import("./cli/serve.ts");
+    return await serve(args.slice(1));
+  }
+  if (command === "help" || command === "--help" || command === undefined) {
+    console.log(USAGE);
+    return command === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  throw new UsageError(`Unknown command: ${args.join(" ")}\n\n${USAGE}`);
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await run(Deno.args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(error.message);
+    code = EXIT.USAGE;
+  }
+  Deno.exit(code);
+}
