@@ -29,7 +29,12 @@ export function estimateTokens(text: string): number {
     if (punct > 0) tokens += punct <= 2 ? 1 : Math.ceil(punct * 0.6);
     if (other > 0) tokens += Math.ceil(other / 3);
     if (cjk > 0) tokens += Math.ceil(cjk * 0.7);
-    letters = digits = punct = other = cjk = 0;
+    letters =
+      digits =
+      punct =
+      other =
+      cjk =
+        0;
   };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
