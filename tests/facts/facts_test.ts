@@ -120,7 +120,7 @@ Deno.test("the fact shape used by the checker matches the facts built for a full
     }
     assert.equal(typeof value, "object", `${path} is an object`);
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      const sub = shape[key] ?? shape["*"];
+      const sub: FactShape | undefined = shape[key] ?? shape["*"];
       assert.ok(sub !== undefined, `${path}.${key} is missing from the fact shape`);
       check(v, sub, `${path}.${key}`);
     }
