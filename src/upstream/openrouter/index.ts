@@ -1,0 +1,41 @@
+/**
+ * OpenRouter, a gateway with an OpenAI-shaped API, through the OpenAI base. Its differences live
+ * here: the route's provider preferences and fallback `models` go in the body (only the route's:
+ * a client cannot steer the gateway around the policy), the app is attributed with `HTTP-Referer`
+ * and `X-Title`. The base already reads the rest: the `provider` that served (`servedBy`),
+ * `usage.cost` (`reported_cost_usd`), `: OPENROUTER PROCESSING` comments (dropped) and errors in
+ * 200 bodies and SSE data events.
+ */
+import type { Adapter, UpstreamTarget } from "../adapter.ts";
+import { createOpenAIAdapter, type WireBody } from "../openai/index.ts";
+
+/** Puts the route's gateway options in the body, replacing anything the client sent. */
+export function openrouterBody(body: WireBody, target: UpstreamTarget): void {
+  delete body.provider;
+  delete body.models;
+  const gateway = target.gateway;
+  if (gateway?.provider && Object.keys(gateway.provider).length > 0) {
+    body.provider = gateway.provider;
+  }
+  if (gateway?.models && gateway.models.length > 0) body.models = gateway.models;
+}
+
+/** OpenRouter's app attribution headers. */
+export function openrouterHeaders(target: UpstreamTarget): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (target.app?.referer) headers["HTTP-Referer"] = target.app.referer;
+  if (target.app?.title) headers["X-Title"] = target.app.title;
+  return headers;
+}
+
+/** OpenRouter's Chat Completions API. */
+export const openrouterAdapter: Adapter = createOpenAIAdapter({
+  provider: "openrouter",
+  genAiProviderName: "openrouter",
+  defaultBaseUrl: "https://openrouter.ai/api/v1",
+  defaultApiKeyEnv: "OPENROUTER_API_KEY",
+  auth: { header: "authorization", prefix: "Bearer " },
+  streamOptions: true,
+  mapBody: (body, _req, target) => openrouterBody(body, target),
+  headers: openrouterHeaders,
+});
