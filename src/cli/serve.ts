@@ -1,6 +1,123 @@
-/** `serve`: arrives with the routing server. */
-import { UsageError } from "./exit.ts";
+/**
+ * `serve`: loads the configuration and the policy, starts the simulated providers when a route
+ * needs them, listens, prints a banner, and shuts down gracefully on SIGTERM/SIGINT: stop
+ * accepting, /readyz 503, let in-flight requests and streams finish within the grace period,
+ * exit 0.
+ */
+import { ConfigError, loadConfig } from "../config.ts";
+import { loadPolicy, processEnv } from "../policy/load.ts";
+import { formatProblem, PolicyError } from "../policy/problems.ts";
+import { needsSimulators } from "../routing/runtime.ts";
+import { createApp } from "../server/app.ts";
+import { type Fleet, FLEET_LATENCY, SIMULATED_PROVIDERS, startFleet } from "../sim/fleet.ts";
+import { EXIT, UsageError } from "./exit.ts";
+import type { ActivePolicy } from "../routing/runtime.ts";
 
-export function serve(_args: string[]): Promise<number> {
-  return Promise.reject(new UsageError("serve is not available yet"));
+/** Where telemetry goes, from the standard OTEL_* variables. */
+function telemetryLine(): string {
+  if (processEnv("OTEL_DENO") !== "true") {
+    return "off (set OTEL_DENO=true to export traces and metrics over OTLP)";
+  }
+  const endpoint = processEnv("OTEL_EXPORTER_OTLP_ENDPOINT") ?? "http://localhost:4318";
+  const protocol = processEnv("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "http/protobuf";
+  const service = processEnv("OTEL_SERVICE_NAME") ?? "switchyard";
+  return `OTLP ${protocol} → ${endpoint} as service "${service}"`;
+}
+
+/** The start-up banner: address, policy, each route live or simulated, telemetry. */
+export function banner(address: string, active: ActivePolicy, watching: boolean): string {
+  const p = active.policy;
+  const routes = Object.values(active.routes);
+  const width = Math.max(...routes.map((r) => r.route.name.length));
+  const modelWidth = Math.max(...routes.map((r) => r.route.model.length));
+  const lines = [
+    `Switchyard listening on ${address}`,
+    `policy     ${p.name} ${p.version} (${p.hash}) from ${p.file}${
+      watching ? ", reloading on change" : ""
+    }`,
+    ...routes.map((r, i) => {
+      const state = !r.available
+        ? `UNAVAILABLE: ${r.unavailableReason}`
+        : r.simulated
+        ? "simulated (no API key set)"
+        : `live → ${r.target.baseUrl}`;
+      return `${i === 0 ? "routes" : "      "}     ${r.route.name.padEnd(width)}  ${
+        r.route.via.padEnd(7)
+      }  ${r.route.provider.padEnd(10)}  ${r.route.model.padEnd(modelWidth)}  ${state}`;
+    }),
+    `telemetry  ${telemetryLine()}`,
+  ];
+  return lines.join("\n");
+}
+
+export async function serve(args: string[]): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(args);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  const log = (line: string) => console.error(`[switchyard] ${line}`);
+
+  let fleet: Fleet | undefined;
+  try {
+    const policy = await loadPolicy(config.policy, { requireEnv: true });
+    if (needsSimulators([policy], { simulate: config.simulate, env: processEnv })) {
+      const scale = config.simLatencyScale;
+      fleet = await startFleet({
+        providers: Object.fromEntries(SIMULATED_PROVIDERS.map((p) => [p, {
+          latency: {
+            ...FLEET_LATENCY[p],
+            ttft_ms: FLEET_LATENCY[p].ttft_ms * scale,
+            tokens_per_s: FLEET_LATENCY[p].tokens_per_s / scale,
+          },
+        }])),
+      });
+    }
+    const app = await createApp({ config, simulators: fleet?.baseUrls, log });
+    const server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: ({ hostname, port }) => {
+        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+        console.log(banner(`http://${host}:${port}`, app.context.policies.current, config.watch));
+      },
+    }, (request) => app.fetch(request));
+
+    const stopped = Promise.withResolvers<void>();
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: draining (grace ${config.shutdownGraceMs} ms)`);
+      app.drain();
+      const grace = setTimeout(() => {
+        log("grace period over; closing remaining connections");
+        stopped.resolve();
+      }, config.shutdownGraceMs);
+      server.shutdown().then(() => {
+        clearTimeout(grace);
+        stopped.resolve();
+      });
+    };
+    Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+    Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+    await stopped.promise;
+    await app.close();
+    await fleet?.close();
+    log("stopped");
+    return EXIT.OK;
+  } catch (error) {
+    await fleet?.close();
+    if (error instanceof PolicyError) {
+      console.error(
+        `Cannot start: the policy is invalid.\n${
+          error.problems.filter((p) => p.severity === "error").map(formatProblem).join("\n")
+        }`,
+      );
+      return EXIT.INVALID;
+    }
+    throw error;
+  }
 }

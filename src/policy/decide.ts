@@ -7,6 +7,7 @@
 import { estimateCost, fitsContext } from "../facts/cost.ts";
 import type { Facts } from "../facts/facts.ts";
 import { hash32 } from "./split.ts";
+import { MODEL_ROUTE } from "./references.ts";
 import type { Policy } from "./types.ts";
 
 /** What happened to one rule while deciding. */
@@ -59,6 +60,7 @@ export function bindings(facts: Facts): Record<string, unknown> {
   return {
     cost: (name: unknown) => estimateCost(facts, route(name)),
     fits: (name: unknown) => fitsContext(facts, route(name)),
+    isRoute: (name: unknown) => typeof name === "string" && Object.hasOwn(facts.routes, name),
   };
 }
 
@@ -131,6 +133,15 @@ export async function decide(
     trace.push(entry);
     if (entry.result !== "match") continue;
     let route = rule.route;
+    if (route === MODEL_ROUTE) {
+      // `$model` pins the route the client asked for, after the rules above it had their say.
+      if (!Object.hasOwn(policy.routes, facts.request.model)) {
+        entry.result = "no_match";
+        entry.error = `request.model \`${facts.request.model}\` names no route`;
+        continue;
+      }
+      route = facts.request.model;
+    }
     let split: Decision["split"];
     if (rule.split) {
       // Salted with the rule name, so that two experiments do not pick the same users.

@@ -292,7 +292,8 @@ function call(node: Node): Closure {
       };
     }
     case "cost":
-    case "fits": {
+    case "fits":
+    case "isRoute": {
       const a = one();
       return (s) => {
         const fn = s.bindings[name];

@@ -181,6 +181,8 @@ export async function parsePolicy(
     routes,
     rules,
     default: spec.default,
+    acceptModels: spec.accept_models,
+    acceptsModel: modelMatcher(spec.accept_models, Object.keys(routes)),
     routeFacts: routeFacts(routes),
     warnings: problems,
     loadedAt: new Date(),
@@ -327,6 +329,16 @@ function routeFacts(routes: Record<string, Route>): Record<string, RouteFacts> {
     };
   }
   return facts;
+}
+
+/** Compiles accepted-model globs and route names into one test, at load. */
+function modelMatcher(patterns: string[], routeNames: string[]): (model: string) => boolean {
+  const exact = new Set([...routeNames, ...patterns.filter((p) => !p.includes("*"))]);
+  const globs = patterns.filter((p) => p.includes("*")).map((p) =>
+    p.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")
+  );
+  const regex = globs.length ? new RegExp(`^(?:${globs.join("|")})$`) : undefined;
+  return (model) => exact.has(model) || (regex?.test(model) ?? false);
 }
 
 /** A stable JSON rendering (sorted keys), so the hash ignores formatting and key order. */

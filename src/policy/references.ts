@@ -5,6 +5,9 @@
 import type { PolicySpec } from "./schema.ts";
 import type { Path } from "./source.ts";
 
+/** The `route` value that means "the route the client named as its model". */
+export const MODEL_ROUTE = "$model";
+
 /** A problem found by a whole-policy check, at a YAML path. */
 export interface ReferenceIssue {
   path: Path;
@@ -133,8 +136,10 @@ export function checkReferences(
     }
     const primary: string[] = [];
     if (rule.route !== undefined) {
-      ref(rule.route, [...path, "route"], `Rule \`${rule.name}\``);
-      primary.push(rule.route);
+      if (rule.route !== MODEL_ROUTE) {
+        ref(rule.route, [...path, "route"], `Rule \`${rule.name}\``);
+        primary.push(rule.route);
+      }
     }
     if (rule.split) {
       const seen = new Set<string>();

@@ -102,7 +102,10 @@ export const RuleSchema = z.strictObject({
   name: Name,
   description: z.string().optional(),
   when: z.string().min(1).describe("A JSONata expression over the facts that yields a boolean."),
-  route: Name.optional(),
+  route: z.union([Name, z.literal("$model")]).optional().describe(
+    "A route name, or `$model`: the route the client named as `model` (the rule does not match " +
+      "when the model names no route).",
+  ),
   split: SplitSchema.optional(),
   fallbacks: Fallbacks,
   reason: z.string().optional().describe("Why this rule exists; shown in explanations."),
@@ -136,6 +139,10 @@ export const PolicySchema = z.strictObject({
     fallbacks: Fallbacks,
     reason: z.string().optional(),
   }).describe("Where requests go when no rule matches."),
+  accept_models: z.array(z.string().min(1)).default(["auto"]).describe(
+    "Model names clients may send, as glob patterns (`*` matches anything). Route names are " +
+      "always accepted. Any other model is answered with 404 model_not_found.",
+  ),
   evaluation: EvaluationSchema.prefault({}),
 });
 export type PolicySpec = z.infer<typeof PolicySchema>;

@@ -42,6 +42,7 @@ const FUNCTION_TYPES: Record<string, Inferred> = {
   contains: "boolean",
   boolean: "boolean",
   fits: "boolean",
+  isRoute: "boolean",
   count: "number",
   sum: "number",
   max: "number",

@@ -60,6 +60,10 @@ export interface Policy {
   routes: Record<string, Route>;
   rules: Rule[];
   default: { route: string; fallbacks: string[]; reason?: string };
+  /** Glob patterns of accepted model names (route names are always accepted). */
+  acceptModels: string[];
+  /** `acceptModels` and the route names, compiled once: tests a client's `model`. */
+  acceptsModel: (model: string) => boolean;
   /** Static route facts (health zeroed), built once; the server overlays live health. */
   routeFacts: Record<string, RouteFacts>;
   warnings: PolicyProblem[];

@@ -1,0 +1,197 @@
+/**
+ * One upstream attempt: build the provider request, `fetch` it with the route's first-byte and
+ * total timeouts, and translate the reply. Streams are read until the first generated content
+ * (or a clean end) before the attempt counts as successful, so that anything failing earlier can
+ * still fall back to another route without the client seeing a byte; after that, the stream is
+ * handed over with an idle timeout between events.
+ */
+import type { Completion, StreamEvent } from "../upstream/adapter.ts";
+import { UpstreamError } from "../upstream/errors.ts";
+import { SseParser } from "../upstream/sse.ts";
+import type { ChatRequest } from "../upstream/types.ts";
+import type { RouteRuntime } from "./runtime.ts";
+
+/** Everything an attempt needs besides the route. */
+export interface AttemptInput {
+  request: ChatRequest;
+  stream: boolean;
+  /** Extra headers for the upstream (`x-request-id`, `traceparent`). */
+  headers: Record<string, string>;
+  /** Aborts when the client goes away or the request's own deadline passes. */
+  signal: AbortSignal;
+  /** Absolute time (ms since epoch) by which the whole request must end. */
+  deadline: number;
+}
+
+/** A stream that has produced content and is ready to be forwarded. */
+export interface UpstreamStream {
+  /** Events read before the commit point (role chunk, the first content chunk). */
+  buffered: StreamEvent[];
+  /** The next event, or `undefined` at the end. Throws `UpstreamError` on a cut or timeout. */
+  next(): Promise<StreamEvent | undefined>;
+  /** Stops reading and aborts the upstream request. */
+  abort(reason?: UpstreamError): void;
+  /** Milliseconds from the attempt's start to the first content chunk. */
+  ttftMs: number;
+}
+
+export type AttemptResult =
+  | { ok: true; completion: Completion; status: number; waitMs: number }
+  | { ok: true; stream: UpstreamStream; status: number; waitMs: number }
+  | { ok: false; error: UpstreamError; waitMs: number };
+
+const timeoutError = (kind: "timeout_first_byte" | "timeout_total" | "timeout_idle", ms: number) =>
+  new UpstreamError(
+    kind,
+    `No ${kind === "timeout_idle" ? "stream event" : "response"} within ${ms} ms (${kind})`,
+  );
+
+/** Runs one attempt against one route. Never throws: failures are values. */
+export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promise<AttemptResult> {
+  const started = performance.now();
+  const { route, adapter, target } = runtime;
+  const controller = new AbortController();
+  const abort = (reason: UpstreamError) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  const onClientAbort = () => abort(new UpstreamError("aborted", "The client went away"));
+  if (input.signal.aborted) onClientAbort();
+  input.signal.addEventListener("abort", onClientAbort, { once: true });
+  const totalMs = Math.max(1, Math.min(route.timeouts.totalMs, input.deadline - Date.now()));
+  const totalTimer = setTimeout(() => abort(timeoutError("timeout_total", totalMs)), totalMs);
+  const firstByteTimer = setTimeout(
+    () => abort(timeoutError("timeout_first_byte", route.timeouts.firstByteMs)),
+    route.timeouts.firstByteMs,
+  );
+  const cleanup = () => {
+    clearTimeout(totalTimer);
+    clearTimeout(firstByteTimer);
+    input.signal.removeEventListener("abort", onClientAbort);
+  };
+  const failure = (thrown: unknown): AttemptResult => {
+    cleanup();
+    const error = asUpstreamError(thrown, controller.signal);
+    abort(error); // releases the connection if a body is still open
+    return { ok: false, error, waitMs: elapsed() };
+  };
+  const elapsed = () => performance.now() - started;
+
+  let response: Response;
+  try {
+    const upstream = adapter.request(input.request, target, { includeUsage: true });
+    upstream.headers = { ...upstream.headers, ...input.headers };
+    response = await fetch(upstream.url, {
+      method: "POST",
+      headers: upstream.headers,
+      body: upstream.body,
+      signal: controller.signal,
+    });
+  } catch (error) {
+    return failure(error);
+  }
+
+  // Non-streaming: headers arrive with the whole answer; the total timeout governs the body.
+  if (!input.stream || !response.ok) clearTimeout(firstByteTimer);
+  if (!response.ok) {
+    let text = "";
+    try {
+      text = await response.text();
+    } catch (error) {
+      return failure(error);
+    }
+    return failure(adapter.error(response.status, text, response.headers));
+  }
+
+  if (!input.stream) {
+    try {
+      const text = await response.text();
+      const completion = adapter.response(text, target);
+      cleanup();
+      return { ok: true, completion, status: response.status, waitMs: elapsed() };
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  if (!response.body) return failure(new UpstreamError("malformed", "A stream without a body"));
+  const reader = response.body.pipeThrough(new SseParser()).pipeThrough(
+    adapter.stream(target, { includeUsage: true }),
+  ).getReader();
+  const buffered: StreamEvent[] = [];
+  // Before the commit point the first-byte timer is still running; read until content or end.
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        return failure(new UpstreamError("stream_cut", "The stream ended before any content"));
+      }
+      if (value.type === "error") return failure(value.error);
+      buffered.push(value);
+      if (value.type === "done" || (value.type === "chunk" && value.content)) break;
+    }
+  } catch (error) {
+    return failure(error);
+  }
+  clearTimeout(firstByteTimer);
+  const ttftMs = elapsed();
+  const idleMs = route.timeouts.idleMs;
+  let finished = buffered.at(-1)?.type === "done";
+
+  const stream: UpstreamStream = {
+    buffered,
+    ttftMs,
+    async next() {
+      if (finished) return undefined;
+      let idleTimer: ReturnType<typeof setTimeout> | undefined;
+      const idle = new Promise<never>((_, reject) => {
+        idleTimer = setTimeout(() => {
+          const error = timeoutError("timeout_idle", idleMs);
+          abort(error);
+          reject(error);
+        }, idleMs);
+      });
+      try {
+        const { done, value } = await Promise.race([reader.read(), idle]);
+        if (done) {
+          finished = true;
+          cleanup();
+          throw new UpstreamError("stream_cut", "The stream ended without its terminator");
+        }
+        if (value.type === "done") {
+          finished = true;
+          cleanup();
+        }
+        return value;
+      } catch (error) {
+        finished = true;
+        cleanup();
+        throw asUpstreamError(error, controller.signal);
+      } finally {
+        clearTimeout(idleTimer);
+      }
+    },
+    abort(reason) {
+      finished = true;
+      cleanup();
+      abort(reason ?? new UpstreamError("aborted", "The client went away"));
+      reader.cancel().catch(() => {});
+    },
+  };
+  return { ok: true, stream, status: response.status, waitMs: elapsed() };
+}
+
+/** Maps whatever a fetch or read threw to an UpstreamError, preferring our own abort reason. */
+function asUpstreamError(error: unknown, signal: AbortSignal): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  if (signal.aborted && signal.reason instanceof UpstreamError) return signal.reason;
+  const message = error instanceof Error ? error.message : String(error);
+  // A body that broke off mid-way (reset after headers) versus no connection at all.
+  if (error instanceof TypeError && /body|reading|decod/i.test(message)) {
+    return new UpstreamError("stream_cut", `The upstream connection broke: ${message}`, {
+      cause: error,
+    });
+  }
+  return new UpstreamError("connection", `Cannot reach the upstream: ${message}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * The HTTP application: `createApp(options)` builds everything a server needs (no hidden
+ * globals), and `app.fetch` is a Web-standard handler that `Deno.serve` — or a test — calls.
+ */
+import type { Config } from "../config.ts";
+import type { EnvLookup } from "../policy/load.ts";
+import { processEnv } from "../policy/load.ts";
+import { decide } from "../policy/decide.ts";
+import { buildFacts } from "../facts/facts.ts";
+import { HealthBoard } from "../routing/health.ts";
+import { Limiter } from "../routing/limiter.ts";
+import type { ProviderName } from "../upstream/adapter.ts";
+import { type Authenticator, callerOf, requireAdmin, sha256 } from "./auth.ts";
+import { readBody } from "./body.ts";
+import { chatCompletions, parseChatRequest, parseJson, type RequestIds } from "./chat.ts";
+import { healthRefresher, type ServerContext } from "./context.ts";
+import { ApiError, errorResponse } from "./errors.ts";
+import { randomTraceId, requestIdOf, traceIdFromParent } from "./ids.ts";
+import { PolicyHolder } from "./policies.ts";
+
+export interface AppOptions {
+  config: Config;
+  /** Base URLs of running simulators, for routes whose keys are not set. */
+  simulators?: Record<ProviderName, string>;
+  env?: EnvLookup;
+  auth?: Authenticator;
+  log?: (line: string) => void;
+}
+
+export interface App extends AsyncDisposable {
+  readonly context: ServerContext;
+  fetch(request: Request): Promise<Response>;
+  /** Starts draining: /readyz turns 503; in-flight requests continue. */
+  drain(): void;
+  close(): Promise<void>;
+}
+
+/** Builds the app; throws PolicyError when the policy is invalid. */
+export async function createApp(options: AppOptions): Promise<App> {
+  const { config } = options;
+  const env = options.env ?? processEnv;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const policies = await PolicyHolder.load({
+    file: config.policy,
+    env,
+    simulate: config.simulate,
+    simulators: options.simulators,
+    app: { referer: config.appReferer, title: config.appTitle },
+    debounceMs: config.reloadDebounceMs,
+    log,
+  });
+  const health = new HealthBoard({
+    failureThreshold: config.circuitFailureThreshold,
+    openMs: config.circuitOpenMs,
+  });
+  const ctx: ServerContext = {
+    config,
+    policies,
+    health,
+    limiter: new Limiter(config.maxConcurrentUpstream),
+    auth: options.auth,
+    adminKeyHash: config.adminKey ? await sha256(config.adminKey) : undefined,
+    log,
+    draining: false,
+    refreshHealth: healthRefresher(health),
+  };
+  if (config.watch) policies.watch();
+
+  const close = () => {
+    policies.close();
+    return Promise.resolve();
+  };
+  return {
+    context: ctx,
+    fetch: (request) => handle(request, ctx),
+    drain() {
+      ctx.draining = true;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+const json = (body: unknown, headers: Headers, status = 200) => {
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers });
+};
+
+/** Dispatches one request. */
+async function handle(request: Request, ctx: ServerContext): Promise<Response> {
+  const url = new URL(request.url);
+  const ids: RequestIds = {
+    requestId: requestIdOf(request),
+    traceId: traceIdFromParent(request.headers.get("traceparent")) ?? randomTraceId(),
+  };
+  const headers = new Headers({
+    "x-request-id": ids.requestId,
+    "x-switchyard-trace-id": ids.traceId,
+  });
+  const route = `${request.method} ${url.pathname.replace(/\/+$/, "") || "/"}`;
+  try {
+    switch (route) {
+      case "POST /v1/chat/completions":
+        return await chatCompletions(request, ctx, ids, headers);
+      case "GET /v1/models":
+        await callerOf(request, ctx.auth);
+        return json(models(ctx), headers);
+      case "POST /v1/route":
+        return await dryRun(request, ctx, headers);
+      case "GET /v1/policy":
+        await requireAdmin(request, ctx.adminKeyHash, ctx.auth);
+        return json(ctx.policies.status(), headers);
+      case "GET /healthz":
+        return json({ status: "ok" }, headers);
+      case "GET /readyz":
+        return ctx.draining
+          ? json({ status: "draining" }, headers, 503)
+          : json({ status: "ready", policy: ctx.policies.current.policy.hash }, headers);
+      default: {
+        const known = [
+          "/v1/chat/completions",
+          "/v1/models",
+          "/v1/route",
+          "/v1/policy",
+          "/healthz",
+          "/readyz",
+        ];
+        if (known.includes(url.pathname.replace(/\/+$/, ""))) {
+          throw new ApiError(405, `Method ${request.method} is not allowed on ${url.pathname}`, {
+            code: "method_not_allowed",
+          });
+        }
+        throw new ApiError(404, `Unknown endpoint ${request.method} ${url.pathname}`, {
+          code: "unknown_url",
+        });
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof ApiError)) {
+      ctx.log(`internal error: ${error instanceof Error ? error.stack : error}`);
+    }
+    return errorResponse(error, headers);
+  }
+}
+
+/** `GET /v1/models`: `auto` and every route, in OpenAI's list shape. */
+function models(ctx: ServerContext) {
+  const active = ctx.policies.current;
+  const created = Math.floor(active.policy.loadedAt.getTime() / 1000);
+  return {
+    object: "list",
+    data: [
+      { id: "auto", object: "model", created, owned_by: `switchyard:${active.policy.name}` },
+      ...Object.values(active.routes).map((r) => ({
+        id: r.route.name,
+        object: "model",
+        created,
+        owned_by: r.route.provider,
+        switchyard: {
+          via: r.route.via,
+          model: r.route.model,
+          context_tokens: r.route.contextTokens,
+          simulated: r.simulated,
+          available: r.available,
+        },
+      })),
+    ],
+    accept_patterns: active.policy.acceptModels,
+  };
+}
+
+/** `POST /v1/route`: the decision and its explanation for a body, with no upstream call. */
+async function dryRun(request: Request, ctx: ServerContext, headers: Headers): Promise<Response> {
+  const caller = await callerOf(request, ctx.auth);
+  const body = parseChatRequest(parseJson(await readBody(request, ctx.config.maxBodyBytes)));
+  const active = ctx.policies.current;
+  ctx.refreshHealth(active);
+  const facts = buildFacts(body, { headers: request.headers, caller, routes: active.routeFacts });
+  const decision = await decide(active.policy, facts, {
+    stickyKey: body.user ?? request.headers.get("x-switchyard-session") ?? undefined,
+  });
+  const candidates = [decision.route, ...decision.fallbacks].map((name) => {
+    const runtime = active.routes[name];
+    return {
+      route: name,
+      via: runtime.route.via,
+      provider: runtime.route.provider,
+      model: runtime.route.model,
+      available: runtime.available,
+      simulated: runtime.simulated,
+      circuit: ctx.health.route(name).circuit,
+      ...(runtime.unavailableReason ? { reason: runtime.unavailableReason } : {}),
+    };
+  });
+  const { routes: _routes, ...factsWithoutRoutes } = facts;
+  return json({ decision, candidates, facts: factsWithoutRoutes }, headers);
+}

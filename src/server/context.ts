@@ -1,0 +1,37 @@
+/** Everything a request handler needs, built once by `createApp`. */
+import type { Config } from "../config.ts";
+import type { HealthBoard } from "../routing/health.ts";
+import type { Limiter } from "../routing/limiter.ts";
+import type { ActivePolicy } from "../routing/runtime.ts";
+import type { Authenticator } from "./auth.ts";
+import type { PolicyHolder } from "./policies.ts";
+
+export interface ServerContext {
+  config: Config;
+  policies: PolicyHolder;
+  health: HealthBoard;
+  limiter: Limiter;
+  auth?: Authenticator;
+  adminKeyHash?: Uint8Array;
+  log: (line: string) => void;
+  /** True once shutdown began: /readyz answers 503. */
+  draining: boolean;
+  /** Brings `routes.<name>.health` facts up to date, at most every 250 ms. */
+  refreshHealth(active: ActivePolicy): void;
+}
+
+/** How often live health is copied into the facts. */
+const HEALTH_REFRESH_MS = 250;
+
+/** A throttled refresher for route health facts. */
+export function healthRefresher(health: HealthBoard): (active: ActivePolicy) => void {
+  let last = 0;
+  let lastActive: ActivePolicy | undefined;
+  return (active) => {
+    const now = performance.now();
+    if (active === lastActive && now - last < HEALTH_REFRESH_MS) return;
+    last = now;
+    lastActive = active;
+    health.refresh(active.routeFacts);
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The client's side of a streamed answer: OpenAI SSE chunks as they arrive from the upstream
+ * (never batched), the usage chunk withheld when the client did not ask for it, and `data: [DONE]`
+ * only after a complete answer. A failure after bytes reached the client ends the stream with an
+ * OpenAI-shaped error event and no `[DONE]`, so a cut answer cannot pass for a whole one.
+ */
+import type { StreamEvent } from "../upstream/adapter.ts";
+import { UpstreamError } from "../upstream/errors.ts";
+import { encodeSse, SSE_DONE } from "../upstream/sse.ts";
+import type { NormalizedUsage } from "../upstream/types.ts";
+import type { UpstreamStream } from "../routing/attempt.ts";
+
+/** How a forwarded stream ended. */
+export interface StreamSummary {
+  ok: boolean;
+  error?: UpstreamError;
+  usage?: NormalizedUsage;
+  finishReasons: string[];
+  responseId?: string;
+  responseModel?: string;
+  servedBy?: string;
+  /** Content chunks forwarded (for estimating output when no usage arrived). */
+  contentChunks: number;
+  /** Characters of content forwarded, for the same estimate. */
+  contentChars: number;
+}
+
+const encoder = new TextEncoder();
+
+/** The error event that ends a broken stream, in OpenAI's error shape. */
+export function streamErrorEvent(error: UpstreamError): Uint8Array {
+  const body = {
+    error: {
+      message: `The upstream stream failed after the response started: ${error.message}`,
+      type: "server_error",
+      param: null,
+      code: `upstream_${error.kind}`,
+    },
+  };
+  return encoder.encode(`data: ${JSON.stringify(body)}\n\n`);
+}
+
+/** Crude count of content characters in an OpenAI chunk's JSON, without parsing it. */
+function contentLength(data: string): number {
+  const i = data.indexOf('"content":"');
+  if (i < 0) return 0;
+  const end = data.indexOf('"', i + 11);
+  return end < 0 ? 0 : end - (i + 11);
+}
+
+/** Forwards an upstream stream to the client as bytes. `onEnd` is called exactly once. */
+export function clientStream(
+  upstream: UpstreamStream,
+  options: { includeUsage: boolean; onEnd: (summary: StreamSummary) => void },
+): ReadableStream<Uint8Array> {
+  const summary: StreamSummary = {
+    ok: false,
+    finishReasons: [],
+    contentChunks: 0,
+    contentChars: 0,
+  };
+  let ended = false;
+  const end = (ok: boolean, error?: UpstreamError) => {
+    if (ended) return;
+    ended = true;
+    summary.ok = ok;
+    if (error) summary.error = error;
+    options.onEnd(summary);
+  };
+  const observe = (event: Extract<StreamEvent, { type: "chunk" }>) => {
+    if (event.usage) summary.usage = event.usage;
+    if (event.finishReason) summary.finishReasons.push(event.finishReason);
+    if (event.responseId) summary.responseId ??= event.responseId;
+    if (event.responseModel) summary.responseModel ??= event.responseModel;
+    if (event.servedBy) summary.servedBy ??= event.servedBy;
+    if (event.content) {
+      summary.contentChunks++;
+      summary.contentChars += contentLength(event.data);
+    }
+  };
+  /** Encodes one event: whether it sent bytes, sent nothing (a withheld chunk), or ended. */
+  const emit = (
+    event: StreamEvent,
+    controller: ReadableStreamDefaultController<Uint8Array>,
+  ): "sent" | "withheld" | "ended" => {
+    if (event.type === "chunk") {
+      observe(event);
+      if (event.usageOnly && !options.includeUsage) return "withheld";
+      controller.enqueue(encodeSse(event.data));
+      return "sent";
+    }
+    if (event.type === "done") {
+      controller.enqueue(SSE_DONE);
+      controller.close();
+      end(true);
+      return "ended";
+    }
+    controller.enqueue(streamErrorEvent(event.error));
+    controller.close();
+    upstream.abort(event.error);
+    end(false, event.error);
+    return "ended";
+  };
+
+  let pending = [...upstream.buffered];
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (pending.length > 0) {
+          const events = pending;
+          pending = [];
+          for (const event of events) if (emit(event, controller) === "ended") return;
+          return;
+        }
+        // Each pull must enqueue something or end: a withheld chunk reads on.
+        for (;;) {
+          const event = await upstream.next();
+          if (event === undefined) {
+            const error = new UpstreamError(
+              "stream_cut",
+              "The stream ended without its terminator",
+            );
+            controller.enqueue(streamErrorEvent(error));
+            controller.close();
+            end(false, error);
+            return;
+          }
+          if (emit(event, controller) !== "withheld") return;
+        }
+      } catch (error) {
+        const failure = error instanceof UpstreamError
+          ? error
+          : new UpstreamError("stream_cut", String(error));
+        try {
+          controller.enqueue(streamErrorEvent(failure));
+          controller.close();
+        } catch {
+          // The client is already gone.
+        }
+        end(false, failure);
+      }
+    },
+    cancel() {
+      const error = new UpstreamError("aborted", "The client went away");
+      upstream.abort(error);
+      end(false, error);
+    },
+  }, { highWaterMark: 0 });
+}
