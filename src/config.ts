@@ -39,6 +39,8 @@ export const ConfigSchema = z.object({
   adminKey: z.string().min(16).optional(),
   appReferer: z.string().default("https://github.com/switchyard/switchyard"),
   appTitle: z.string().default("Switchyard"),
+  /** Record prompt and completion text in spans (off by default: privacy). */
+  captureContent: z.boolean().default(false),
   /** Simulator speed: latency profiles are multiplied by this (0.01 in tests). */
   simLatencyScale: z.coerce.number().positive().default(1),
 });
@@ -72,6 +74,7 @@ const SETTINGS: Record<string, { flag: string; env: string; boolean?: boolean }>
   appReferer: { flag: "app-referer", env: "SWITCHYARD_APP_REFERER" },
   appTitle: { flag: "app-title", env: "SWITCHYARD_APP_TITLE" },
   simLatencyScale: { flag: "sim-latency-scale", env: "SWITCHYARD_SIM_LATENCY_SCALE" },
+  captureContent: { flag: "capture-content", env: "SWITCHYARD_CAPTURE_CONTENT", boolean: true },
 };
 
 /** A configuration mistake, reported before anything starts. */

@@ -9,7 +9,7 @@ import { loadPolicy, processEnv } from "../policy/load.ts";
 import { formatProblem, PolicyError } from "../policy/problems.ts";
 import { needsSimulators } from "../routing/runtime.ts";
 import { createApp } from "../server/app.ts";
-import { type Fleet, FLEET_LATENCY, SIMULATED_PROVIDERS, startFleet } from "../sim/fleet.ts";
+import { type SimulatorFleet, spawnFleet } from "../sim/process.ts";
 import { EXIT, UsageError } from "./exit.ts";
 import type { ActivePolicy } from "../routing/runtime.ts";
 
@@ -60,19 +60,13 @@ export async function serve(args: string[]): Promise<number> {
   }
   const log = (line: string) => console.error(`[switchyard] ${line}`);
 
-  let fleet: Fleet | undefined;
+  let fleet: SimulatorFleet | undefined;
   try {
     const policy = await loadPolicy(config.policy, { requireEnv: true });
     if (needsSimulators([policy], { simulate: config.simulate, env: processEnv })) {
-      const scale = config.simLatencyScale;
-      fleet = await startFleet({
-        providers: Object.fromEntries(SIMULATED_PROVIDERS.map((p) => [p, {
-          latency: {
-            ...FLEET_LATENCY[p],
-            ttft_ms: FLEET_LATENCY[p].ttft_ms * scale,
-            tokens_per_s: FLEET_LATENCY[p].tokens_per_s / scale,
-          },
-        }])),
+      fleet = await spawnFleet({
+        latencyScale: config.simLatencyScale,
+        cli: new URL("../cli.ts", import.meta.url).pathname,
       });
     }
     const app = await createApp({ config, simulators: fleet?.baseUrls, log });

@@ -9,7 +9,7 @@ import type { Facts } from "../facts/facts.ts";
 import type { Decision } from "../policy/decide.ts";
 import type { Route } from "../policy/types.ts";
 import { UpstreamError, type UpstreamErrorKind } from "../upstream/errors.ts";
-import type { ChatRequest } from "../upstream/types.ts";
+import type { ChatRequest, NormalizedUsage } from "../upstream/types.ts";
 import { attempt, type AttemptResult, type UpstreamStream } from "./attempt.ts";
 import type { HealthBoard } from "./health.ts";
 import type { Limiter } from "./limiter.ts";
@@ -49,16 +49,33 @@ export interface ExecuteOptions {
   observer?: AttemptObserver;
 }
 
+/** What is known about an attempt when it ends. */
+export interface AttemptEnd {
+  usage?: NormalizedUsage;
+  finishReasons?: string[];
+  responseId?: string;
+  responseModel?: string;
+  /** The provider a gateway says served it. */
+  servedBy?: string;
+  error?: UpstreamError;
+}
+
 /** Hooks that see every attempt (telemetry). */
 export interface AttemptObserver {
   start(runtime: RouteRuntime, record: AttemptRecord): AttemptScope;
 }
 export interface AttemptScope {
-  /** Headers to send upstream (e.g. this attempt's `traceparent`). */
-  headers(): Record<string, string>;
-  /** Runs the attempt inside the scope (so fetch spans nest under it). */
+  /** Runs the attempt inside the scope (so the fetch span nests under it). */
   run<T>(fn: () => Promise<T>): Promise<T>;
-  end(record: AttemptRecord, result?: AttemptResult): void;
+  /** A stream produced its first content. */
+  firstToken(): void;
+  end(record: AttemptRecord, details: AttemptEnd): void;
+}
+
+/** How a forwarded stream ended, reported by the server once the last byte is out. */
+export interface StreamOutcome extends AttemptEnd {
+  ok: boolean;
+  latencyMs: number;
 }
 
 export type ExecuteResult =
@@ -70,7 +87,7 @@ export type ExecuteResult =
     /** Time spent waiting on upstreams (the final attempt until it was handed over). */
     waitMs: number;
     /** For streams: call once the stream has ended, with how it ended. */
-    finish?: (outcome: { ok: boolean; error?: UpstreamError; latencyMs: number }) => void;
+    finish?: (outcome: StreamOutcome) => void;
   }
   | { ok: false; error: UpstreamError; attempts: AttemptRecord[]; waitMs: number };
 
@@ -218,7 +235,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
         attempt(runtime, {
           request: options.request,
           stream: options.stream,
-          headers: { ...options.headers, ...scope?.headers() },
+          headers: options.headers,
           signal: options.signal,
           deadline: options.deadline,
         });
@@ -229,6 +246,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
       if (result.ok) {
         if ("stream" in result) {
           record.ttftMs = Math.round(result.stream.ttftMs);
+          scope?.firstToken();
           attempts.push(record);
           let finished = false;
           return {
@@ -257,7 +275,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
                   at: Date.now(),
                 });
               }
-              scope?.end(record, result);
+              scope?.end(record, outcome);
             },
           };
         }
@@ -270,7 +288,14 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
           at: Date.now(),
         });
         attempts.push(record);
-        scope?.end(record, result);
+        const completion = result.completion;
+        scope?.end(record, {
+          usage: completion.usage,
+          finishReasons: completion.response.choices.map((c) => c.finish_reason ?? "stop"),
+          responseId: completion.response.id,
+          responseModel: completion.response.model,
+          servedBy: completion.servedBy,
+        });
         return { ok: true, runtime, result, attempts, waitMs };
       }
 
@@ -280,7 +305,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
       record.message = error.message;
       if (error.status !== undefined) record.status = error.status;
       attempts.push(record);
-      scope?.end(record, result);
+      scope?.end(record, { error });
       lastError = error;
       if (error.kind === "aborted") {
         tracker.releaseProbe();

@@ -17,6 +17,7 @@ import { healthRefresher, type ServerContext } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { randomTraceId, requestIdOf, traceIdFromParent } from "./ids.ts";
 import { PolicyHolder } from "./policies.ts";
+import { activeTraceId, nameServerSpan } from "../telemetry/spans.ts";
 
 export interface AppOptions {
   config: Config;
@@ -86,18 +87,30 @@ const json = (body: unknown, headers: Headers, status = 200) => {
   return new Response(JSON.stringify(body), { status, headers });
 };
 
+const KNOWN_PATHS = [
+  "/v1/chat/completions",
+  "/v1/models",
+  "/v1/route",
+  "/v1/policy",
+  "/healthz",
+  "/readyz",
+];
+
 /** Dispatches one request. */
 async function handle(request: Request, ctx: ServerContext): Promise<Response> {
   const url = new URL(request.url);
+  const path = url.pathname.replace(/\/+$/, "") || "/";
+  if (KNOWN_PATHS.includes(path)) nameServerSpan(request.method, path);
   const ids: RequestIds = {
     requestId: requestIdOf(request),
-    traceId: traceIdFromParent(request.headers.get("traceparent")) ?? randomTraceId(),
+    traceId: activeTraceId() ?? traceIdFromParent(request.headers.get("traceparent")) ??
+      randomTraceId(),
   };
   const headers = new Headers({
     "x-request-id": ids.requestId,
     "x-switchyard-trace-id": ids.traceId,
   });
-  const route = `${request.method} ${url.pathname.replace(/\/+$/, "") || "/"}`;
+  const route = `${request.method} ${path}`;
   try {
     switch (route) {
       case "POST /v1/chat/completions":
@@ -117,15 +130,7 @@ async function handle(request: Request, ctx: ServerContext): Promise<Response> {
           ? json({ status: "draining" }, headers, 503)
           : json({ status: "ready", policy: ctx.policies.current.policy.hash }, headers);
       default: {
-        const known = [
-          "/v1/chat/completions",
-          "/v1/models",
-          "/v1/route",
-          "/v1/policy",
-          "/healthz",
-          "/readyz",
-        ];
-        if (known.includes(url.pathname.replace(/\/+$/, ""))) {
+        if (KNOWN_PATHS.includes(path)) {
           throw new ApiError(405, `Method ${request.method} is not allowed on ${url.pathname}`, {
             code: "method_not_allowed",
           });

@@ -16,6 +16,14 @@ import { readBody } from "./body.ts";
 import type { ServerContext } from "./context.ts";
 import { ApiError, errorResponse, invalidRequest } from "./errors.ts";
 import { clientStream } from "./stream.ts";
+import {
+  annotateServerSpan,
+  attemptTracer,
+  failServerSpan,
+  traceDecision,
+} from "../telemetry/spans.ts";
+import { recordDecision, recordFallback, recordOverhead } from "../telemetry/metrics.ts";
+import { ATTR, SY } from "../telemetry/names.ts";
 
 /** Per-request identifiers the app assigned before the handler ran. */
 export interface RequestIds {
@@ -162,7 +170,8 @@ export async function chatCompletions(
       routes: active.routeFacts,
     });
     const stickyKey = body.user ?? request.headers.get("x-switchyard-session") ?? ids.requestId;
-    const decision = await decide(active.policy, facts, { stickyKey });
+    const decision = await traceDecision(() => decide(active.policy, facts, { stickyKey }));
+    recordDecision(decision.micros, active.policy.name, decision.rule ?? "(default)");
     routingHeaders(headers, active, decision);
 
     const stream = body.stream === true;
@@ -179,10 +188,24 @@ export async function chatCompletions(
       limiter: ctx.limiter,
       queueTimeoutMs: ctx.config.queueTimeoutMs,
       maxRetryAfterMs: ctx.config.maxRetryAfterMs,
+      observer: attemptTracer({ request: body, captureContent: ctx.config.captureContent }),
     });
     attemptHeaders(headers, active, result.attempts);
-    if (!result.ok) throw failureError(result.error, result.attempts);
     const overheadMs = Math.max(0, performance.now() - started - result.waitMs);
+    const tried = result.attempts.filter((a) => !a.skipped);
+    annotateServerSpan({
+      [SY.requestId]: ids.requestId,
+      [SY.attempts]: tried.length,
+      [SY.overheadMs]: Math.round(overheadMs * 100) / 100,
+      [ATTR.gatewayRequestModel]: body.model,
+      [ATTR.gatewayProvidersAttempted]: tried.map((a) =>
+        active.routes[a.route]?.adapter.genAiProviderName ?? a.route
+      ),
+    });
+    if (!result.ok) throw failureError(result.error, result.attempts);
+    const served = tried.at(-1)!;
+    recordOverhead(overheadMs, served.route, served.via);
+    if (served.route !== decision.route) recordFallback(decision.route, served.route);
     headers.set("x-switchyard-overhead-ms", overheadMs.toFixed(2));
 
     if ("stream" in result.result) {
@@ -199,6 +222,11 @@ export async function chatCompletions(
             ok: summary.ok,
             error: summary.error,
             latencyMs: attemptStartedAgo + (performance.now() - streamStarted),
+            usage: summary.usage,
+            finishReasons: summary.finishReasons,
+            responseId: summary.responseId,
+            responseModel: summary.responseModel,
+            servedBy: summary.servedBy,
           });
         },
       });
@@ -212,7 +240,12 @@ export async function chatCompletions(
     if (!(error instanceof ApiError)) {
       ctx.log(`internal error: ${error instanceof Error ? error.stack : error}`);
     }
-    return errorResponse(error, headers);
+    const response = errorResponse(error, headers);
+    failServerSpan(
+      response.status,
+      error instanceof ApiError ? error.code ?? error.type : "internal",
+    );
+    return response;
   } finally {
     request.signal.removeEventListener("abort", onClientAbort);
   }

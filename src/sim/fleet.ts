@@ -57,7 +57,7 @@ export const FLEET_LATENCY: Record<SimulatedProvider, LatencyProfile> = {
   openrouter: { ttft_ms: 0, tokens_per_s: 0, jitter: 0 },
 };
 
-const BASE_PATHS: Record<SimulatedProvider, string> = {
+export const BASE_PATHS: Record<SimulatedProvider, string> = {
   openai: "/v1",
   anthropic: "/v1",
   gemini: "/v1beta",
@@ -65,7 +65,7 @@ const BASE_PATHS: Record<SimulatedProvider, string> = {
   openrouter: "/api/v1",
 };
 
-const FACTORIES: Record<Exclude<SimulatedProvider, "openrouter">, SimFactory> = {
+export const FACTORIES: Record<Exclude<SimulatedProvider, "openrouter">, SimFactory> = {
   openai: createOpenAISimulator,
   anthropic: createAnthropicSimulator,
   gemini: createGeminiSimulator,
@@ -92,7 +92,7 @@ export interface Fleet extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function optionsFor(provider: SimulatedProvider, options: FleetOptions): SimulatorOptions {
+export function optionsFor(provider: SimulatedProvider, options: FleetOptions): SimulatorOptions {
   const own = options.providers?.[provider] ?? {};
   return {
     ...own,
@@ -101,7 +101,7 @@ function optionsFor(provider: SimulatedProvider, options: FleetOptions): Simulat
 }
 
 /** The providers behind the gateway, OpenRouter-style: names, slugs, prefixes and prices. */
-function gatewayProviders(
+export function gatewayProviders(
   baseUrls: Record<SimulatedProvider, string>,
   options: FleetOptions,
 ): GatewayProvider[] {

@@ -9,6 +9,7 @@
  * error events, forwards `traceparent`, and serves `GET /api/v1/generation?id=` stats and
  * `GET /api/v1/models`. Base URL: `${origin}/api/v1`.
  */
+import { gatewayWork } from "./tracing.ts";
 import { z } from "zod";
 import { faultApplies, type FaultMode, settingsFor, sleep } from "./engine.ts";
 import { isAuthorized, never, RESET_CONNECTION, type SimFactory } from "./server.ts";
@@ -88,9 +89,10 @@ export function createOpenRouterSimulator(config: OpenRouterSimConfig): SimFacto
       const received = performance.now();
       const [min, max] = config.processingMs ?? [15, 40];
       const moderation = config.moderationMs ?? 0;
-      if (!await sleep(min + state.rand() * (max - min) + moderation, signal)) {
-        return RESET_CONNECTION;
-      }
+      const processed = await gatewayWork(() =>
+        sleep(min + state.rand() * (max - min) + moderation, signal)
+      );
+      if (!processed) return RESET_CONNECTION;
       const id = `gen-${Math.floor(Date.now() / 1000)}-${
         idChars(`${req.model}${state.rand()}`, 20)
       }`;

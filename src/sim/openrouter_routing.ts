@@ -4,6 +4,7 @@
  * request's `provider` preferences (`only`, `ignore`, `order`, `allow_fallbacks`, `sort`). Calls
  * go out with our own adapters, so the gateway speaks each provider's real wire format.
  */
+import { tracingActive } from "./tracing.ts";
 import type { Adapter, GatewayProviderPreferences, UpstreamTarget } from "../upstream/adapter.ts";
 import type { ChatRequest } from "../upstream/types.ts";
 import { UpstreamError } from "../upstream/errors.ts";
@@ -132,7 +133,10 @@ export async function callProvider(
 ): Promise<Response | UpstreamError> {
   const { adapter } = candidate.provider;
   const upstream = adapter.request(req, candidate.target, { includeUsage: true });
-  const headers = { ...upstream.headers, ...(traceparent ? { traceparent } : {}) };
+  // With tracing on, Deno's fetch instrumentation sends this hop's own traceparent; without it,
+  // the caller's is passed on unchanged.
+  const forward: Record<string, string> = traceparent && !tracingActive() ? { traceparent } : {};
+  const headers = { ...upstream.headers, ...forward };
   let response: Response;
   try {
     response = await fetch(upstream.url, {

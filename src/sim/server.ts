@@ -21,7 +21,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { type Context, context } from "@opentelemetry/api";
 import { PrefixCache, random, type SimulatorOptions } from "./engine.ts";
+import { endServerSpan, startServerSpan } from "./tracing.ts";
 
 /** Returned by a handler to make the server drop the connection without answering. */
 export const RESET_CONNECTION: unique symbol = Symbol("reset-connection");
@@ -90,7 +92,11 @@ export async function startSimulator(
   const server = createServer((req, res) => {
     seen.push({ method: req.method ?? "GET", path: req.url ?? "/", headers: headerRecord(req) });
     if (seen.length > SEEN_LIMIT) seen.shift();
-    serveOne(handler, req, res, hostname, closing.signal).catch(() => req.socket.destroy());
+    // Deno's own server span is active only in this synchronous callback: capture its context.
+    const incoming = context.active();
+    serveOne(handler, req, res, hostname, closing.signal, incoming).catch(() =>
+      req.socket.destroy()
+    );
   });
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
@@ -132,6 +138,7 @@ async function serveOne(
   res: ServerResponse,
   hostname: string,
   closing: AbortSignal,
+  incoming: Context,
 ): Promise<void> {
   const aborted = new AbortController();
   const onClosing = () => aborted.abort();
@@ -142,9 +149,32 @@ async function serveOne(
     if (!res.writableFinished) aborted.abort();
   });
   const request = await toRequest(req, hostname);
+  const traced = context.with(
+    incoming,
+    () => startServerSpan(request.method, new URL(request.url).pathname, request.headers),
+  );
+  let status: number | "reset" = "reset";
+  try {
+    status = await respond(handler, request, req, res, aborted, traced?.context);
+  } finally {
+    endServerSpan(traced?.span, status);
+  }
+}
+
+/** Calls the handler (inside the request's trace context) and writes its answer. */
+async function respond(
+  handler: SimHandler,
+  request: Request,
+  req: IncomingMessage,
+  res: ServerResponse,
+  aborted: AbortController,
+  traceContext: ReturnType<typeof context.active> | undefined,
+): Promise<number | "reset"> {
   let answer: Response | typeof RESET_CONNECTION;
   try {
-    answer = await handler(request, aborted.signal);
+    answer = traceContext
+      ? await context.with(traceContext, () => handler(request, aborted.signal))
+      : await handler(request, aborted.signal);
   } catch (error) {
     answer = new Response(JSON.stringify({ error: { message: String(error) } }), {
       status: 500,
@@ -153,14 +183,14 @@ async function serveOne(
   }
   if (answer === RESET_CONNECTION || aborted.signal.aborted) {
     req.socket.destroy();
-    return;
+    return "reset";
   }
   const headers: Record<string, string> = {};
   answer.headers.forEach((value, name) => headers[name] = value);
   res.writeHead(answer.status, answer.statusText || undefined, headers);
   if (!answer.body) {
     res.end();
-    return;
+    return answer.status;
   }
   // Headers go out now, not with the first body chunk: a stalled stream still has its 200.
   res.flushHeaders();
@@ -171,13 +201,15 @@ async function serveOne(
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      if (aborted.signal.aborted) return;
+      if (aborted.signal.aborted) return answer.status;
       if (!res.write(value)) await drained(res, aborted.signal);
     }
     res.end();
+    return answer.status;
   } catch {
     // The body failed (a simulated cut): drop the connection without the final chunk.
     req.socket.destroy();
+    return "reset";
   } finally {
     aborted.signal.removeEventListener("abort", onAbort);
   }
