@@ -12,6 +12,7 @@ const USAGE = `Usage: switchyard <command>
   policy check [files…] [--format pretty|json|github]
   policy test [paths…] [--coverage-threshold N] [--format …] [--verbose]
   policy explain <request.json> [--policy file] [--json]
+  compare [--direct R] [--gateway R] [--requests N] [--concurrency C] [--stream] [--json]
   sim --provider P                            run one simulated provider (used by serve)
   schema [--check]                            write (or verify) policies/policy.schema.json`;
 
@@ -23,6 +24,10 @@ async function run(args: string[]): Promise<number> {
     if (sub === "explain") return await policyExplain(rest);
   }
   if (command === "schema") return await writeSchema(args.slice(1));
+  if (command === "compare") {
+    const { compare } = await import("./cli/compare.ts");
+    return await compare(args.slice(1));
+  }
   if (command === "sim") {
     const { runSimulatorProcess } = await import("./sim/process.ts");
     return await runSimulatorProcess(args.slice(1));

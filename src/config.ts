@@ -39,6 +39,8 @@ export const ConfigSchema = z.object({
   adminKey: z.string().min(16).optional(),
   appReferer: z.string().default("https://github.com/switchyard/switchyard"),
   appTitle: z.string().default("Switchyard"),
+  /** How long after a gateway attempt to first ask for its generation stats (OpenRouter). */
+  gatewayStatsDelayMs: Int.positive().default(1500),
   /** Record prompt and completion text in spans (off by default: privacy). */
   captureContent: z.boolean().default(false),
   /** Simulator speed: latency profiles are multiplied by this (0.01 in tests). */
@@ -75,6 +77,10 @@ const SETTINGS: Record<string, { flag: string; env: string; boolean?: boolean }>
   appTitle: { flag: "app-title", env: "SWITCHYARD_APP_TITLE" },
   simLatencyScale: { flag: "sim-latency-scale", env: "SWITCHYARD_SIM_LATENCY_SCALE" },
   captureContent: { flag: "capture-content", env: "SWITCHYARD_CAPTURE_CONTENT", boolean: true },
+  gatewayStatsDelayMs: {
+    flag: "gateway-stats-delay-ms",
+    env: "SWITCHYARD_GATEWAY_STATS_DELAY_MS",
+  },
 };
 
 /** A configuration mistake, reported before anything starts. */

@@ -20,7 +20,7 @@ function telemetryLine(): string {
   }
   const endpoint = processEnv("OTEL_EXPORTER_OTLP_ENDPOINT") ?? "http://localhost:4318";
   const protocol = processEnv("OTEL_EXPORTER_OTLP_PROTOCOL") ?? "http/protobuf";
-  const service = processEnv("OTEL_SERVICE_NAME") ?? "switchyard";
+  const service = processEnv("OTEL_SERVICE_NAME") ?? "unknown_service:deno";
   return `OTLP ${protocol} → ${endpoint} as service "${service}"`;
 }
 

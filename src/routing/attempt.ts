@@ -136,6 +136,7 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
   const ttftMs = elapsed();
   const idleMs = route.timeouts.idleMs;
   let finished = buffered.at(-1)?.type === "done";
+  if (finished) cleanup(); // an answer with no content at all: nothing more to read
 
   const stream: UpstreamStream = {
     buffered,

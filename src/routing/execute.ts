@@ -176,6 +176,22 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
   for (const [index, name] of candidates.entries()) {
     const runtime = active.routes[name];
     const via = runtime?.route.via ?? "direct";
+    if (Date.now() >= options.deadline) {
+      // The request's own timeout passed: untried routes are not at fault, so nothing is recorded
+      // against them.
+      attempts.push({
+        route: name,
+        via,
+        attempt: 0,
+        outcome: "timeout_total",
+        skipped: true,
+        message: "The request timeout passed before this route was tried",
+        latencyMs: 0,
+        simulated: runtime?.simulated ?? false,
+      });
+      lastError = new UpstreamError("timeout_total", "The request timeout passed");
+      continue;
+    }
     const skip = skipReason(runtime, facts, index > 0);
     if (skip) {
       attempts.push({
@@ -213,12 +229,19 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
       const release = await options.limiter.acquire(options.queueTimeoutMs, options.signal);
       if (!release) {
         tracker.releaseProbe();
-        return {
-          ok: false,
-          error: new UpstreamError("unavailable", "Too many concurrent upstream requests"),
-          attempts,
-          waitMs,
-        };
+        const message = `No upstream slot freed within ${options.queueTimeoutMs} ms ` +
+          `(the cap on concurrent upstream requests is reached)`;
+        attempts.push({
+          route: name,
+          via,
+          attempt: 0,
+          outcome: "unavailable",
+          skipped: true,
+          message,
+          latencyMs: 0,
+          simulated: runtime.simulated,
+        });
+        return { ok: false, error: new UpstreamError("unavailable", message), attempts, waitMs };
       }
       const record: AttemptRecord = {
         route: name,
@@ -311,9 +334,11 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
         tracker.releaseProbe();
         return { ok: false, error, attempts, waitMs };
       }
+      // A total timeout cut short by the request's own deadline is not the route's fault.
+      const deadlineHit = error.kind === "timeout_total" && Date.now() >= options.deadline - 1;
       tracker.record({
         ok: false,
-        countsAgainstRoute: !NOT_THE_ROUTES_FAULT.has(error.kind),
+        countsAgainstRoute: !NOT_THE_ROUTES_FAULT.has(error.kind) && !deadlineHit,
         latencyMs: record.latencyMs,
         at: Date.now(),
       });
@@ -321,7 +346,9 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
       const retryAfter = error.retryAfterMs;
       if (retryAfter !== undefined && retryAfter > options.maxRetryAfterMs) break;
       if (!tracker.tryAcquire()) break;
-      await sleep(Math.max(retryAfter ?? 0, backoffMs(retry)), options.signal);
+      const pause = Math.max(retryAfter ?? 0, backoffMs(retry));
+      if (Date.now() + pause >= options.deadline) break;
+      await sleep(pause, options.signal);
       if (options.signal.aborted) {
         return {
           ok: false,

@@ -42,6 +42,8 @@ export class RouteHealthTracker {
   #openedAt = 0;
   #probeInFlight = false;
   #dirty = true;
+  /** When the oldest sample in the snapshot leaves the window (the snapshot is stale then). */
+  #expiresAt = Infinity;
   #snapshot: RouteHealth = {
     error_rate: 0,
     requests: 0,
@@ -107,12 +109,18 @@ export class RouteHealthTracker {
     this.#probeInFlight = false;
   }
 
-  /** Health facts, recomputed only when something changed. */
+  /**
+   * Health facts, recomputed only when something changed: a new sample, a circuit move, or a
+   * sample ageing out of the window. The last matters because a policy that routes around a
+   * failing route sends it no traffic, so its numbers must recover without new samples.
+   */
   snapshot(): RouteHealth {
     const circuit = this.circuit;
-    if (!this.#dirty) return this.#snapshot;
-    const since = this.#clock() - WINDOW_MS;
+    const now = this.#clock();
+    if (!this.#dirty && now < this.#expiresAt) return this.#snapshot;
+    const since = now - WINDOW_MS;
     const recent = this.#samples.filter((s) => s.at >= since && (s.ok || s.countsAgainstRoute));
+    this.#expiresAt = recent.reduce((min, s) => Math.min(min, s.at + WINDOW_MS + 1), Infinity);
     const latencies = recent.filter((s) => s.ok).map((s) => s.latencyMs).sort((a, b) => a - b);
     const ttfts = recent.filter((s) => s.ok && s.ttftMs !== undefined).map((s) => s.ttftMs!)
       .sort((a, b) => a - b);

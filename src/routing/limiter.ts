@@ -22,18 +22,21 @@ export class Limiter {
       this.#active++;
       return this.#releaser();
     }
-    if (timeoutMs <= 0) return undefined;
+    if (timeoutMs <= 0 || signal?.aborted) return undefined;
     return await new Promise((resolve) => {
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", giveUp);
+      };
       const entry = {
         grant: () => {
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", giveUp);
+          settle();
           this.#active++;
           resolve(this.#releaser());
         },
       };
       const giveUp = () => {
-        clearTimeout(timer);
+        settle();
         const index = this.#waiting.indexOf(entry);
         if (index >= 0) this.#waiting.splice(index, 1);
         resolve(undefined);

@@ -12,12 +12,19 @@ import { Limiter } from "../routing/limiter.ts";
 import type { ProviderName } from "../upstream/adapter.ts";
 import { type Authenticator, callerOf, requireAdmin, sha256 } from "./auth.ts";
 import { readBody } from "./body.ts";
-import { chatCompletions, parseChatRequest, parseJson, type RequestIds } from "./chat.ts";
+import {
+  chatCompletions,
+  parseChatRequest,
+  parseJson,
+  type RequestIds,
+  stickyKeyOf,
+} from "./chat.ts";
 import { healthRefresher, type ServerContext } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { randomTraceId, requestIdOf, traceIdFromParent } from "./ids.ts";
 import { PolicyHolder } from "./policies.ts";
 import { activeTraceId, nameServerSpan } from "../telemetry/spans.ts";
+import { GatewayStatsFetcher, type StatsTimings } from "../telemetry/gateway_stats.ts";
 
 export interface AppOptions {
   config: Config;
@@ -26,6 +33,8 @@ export interface AppOptions {
   env?: EnvLookup;
   auth?: Authenticator;
   log?: (line: string) => void;
+  /** When to ask gateways for generation stats (tests shorten it). */
+  gatewayStatsTimings?: StatsTimings;
 }
 
 export interface App extends AsyncDisposable {
@@ -62,6 +71,9 @@ export async function createApp(options: AppOptions): Promise<App> {
     auth: options.auth,
     adminKeyHash: config.adminKey ? await sha256(config.adminKey) : undefined,
     log,
+    gatewayStats: new GatewayStatsFetcher(
+      options.gatewayStatsTimings ?? { firstDelayMs: config.gatewayStatsDelayMs, tries: 4 },
+    ),
     draining: false,
     refreshHealth: healthRefresher(health),
   };
@@ -69,6 +81,7 @@ export async function createApp(options: AppOptions): Promise<App> {
 
   const close = () => {
     policies.close();
+    ctx.gatewayStats.close();
     return Promise.resolve();
   };
   return {
@@ -119,7 +132,7 @@ async function handle(request: Request, ctx: ServerContext): Promise<Response> {
         await callerOf(request, ctx.auth);
         return json(models(ctx), headers);
       case "POST /v1/route":
-        return await dryRun(request, ctx, headers);
+        return await dryRun(request, ctx, ids, headers);
       case "GET /v1/policy":
         await requireAdmin(request, ctx.adminKeyHash, ctx.auth);
         return json(ctx.policies.status(), headers);
@@ -175,14 +188,19 @@ function models(ctx: ServerContext) {
 }
 
 /** `POST /v1/route`: the decision and its explanation for a body, with no upstream call. */
-async function dryRun(request: Request, ctx: ServerContext, headers: Headers): Promise<Response> {
+async function dryRun(
+  request: Request,
+  ctx: ServerContext,
+  ids: RequestIds,
+  headers: Headers,
+): Promise<Response> {
   const caller = await callerOf(request, ctx.auth);
   const body = parseChatRequest(parseJson(await readBody(request, ctx.config.maxBodyBytes)));
   const active = ctx.policies.current;
   ctx.refreshHealth(active);
   const facts = buildFacts(body, { headers: request.headers, caller, routes: active.routeFacts });
   const decision = await decide(active.policy, facts, {
-    stickyKey: body.user ?? request.headers.get("x-switchyard-session") ?? undefined,
+    stickyKey: stickyKeyOf(body, request, ids),
   });
   const candidates = [decision.route, ...decision.fallbacks].map((name) => {
     const runtime = active.routes[name];

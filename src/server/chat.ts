@@ -75,6 +75,14 @@ function mostSpecific(issues: z.core.$ZodIssue[]): z.core.$ZodIssue {
   return best;
 }
 
+/**
+ * What keeps a split sticky: the OpenAI `user`, else the session header, else the request id —
+ * so a conversation stays on one arm and keeps its provider-side prompt cache.
+ */
+export function stickyKeyOf(body: ChatRequest, request: Request, ids: RequestIds): string {
+  return body.user ?? request.headers.get("x-switchyard-session") ?? ids.requestId;
+}
+
 /** Sets the routing headers every chat response carries. */
 function routingHeaders(headers: Headers, active: ActivePolicy, decision: Decision) {
   const p = active.policy;
@@ -169,7 +177,7 @@ export async function chatCompletions(
       caller,
       routes: active.routeFacts,
     });
-    const stickyKey = body.user ?? request.headers.get("x-switchyard-session") ?? ids.requestId;
+    const stickyKey = stickyKeyOf(body, request, ids);
     const decision = await traceDecision(() => decide(active.policy, facts, { stickyKey }));
     recordDecision(decision.micros, active.policy.name, decision.rule ?? "(default)");
     routingHeaders(headers, active, decision);
@@ -188,7 +196,11 @@ export async function chatCompletions(
       limiter: ctx.limiter,
       queueTimeoutMs: ctx.config.queueTimeoutMs,
       maxRetryAfterMs: ctx.config.maxRetryAfterMs,
-      observer: attemptTracer({ request: body, captureContent: ctx.config.captureContent }),
+      observer: attemptTracer({
+        request: body,
+        captureContent: ctx.config.captureContent,
+        gatewayStats: ctx.gatewayStats,
+      }),
     });
     attemptHeaders(headers, active, result.attempts);
     const overheadMs = Math.max(0, performance.now() - started - result.waitMs);

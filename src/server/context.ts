@@ -5,6 +5,7 @@ import type { Limiter } from "../routing/limiter.ts";
 import type { ActivePolicy } from "../routing/runtime.ts";
 import type { Authenticator } from "./auth.ts";
 import type { PolicyHolder } from "./policies.ts";
+import type { GatewayStatsFetcher } from "../telemetry/gateway_stats.ts";
 
 export interface ServerContext {
   config: Config;
@@ -14,6 +15,8 @@ export interface ServerContext {
   auth?: Authenticator;
   adminKeyHash?: Uint8Array;
   log: (line: string) => void;
+  /** Completes gateway attempt spans with the gateway's own stats, off the request path. */
+  gatewayStats: GatewayStatsFetcher;
   /** True once shutdown began: /readyz answers 503. */
   draining: boolean;
   /** Brings `routes.<name>.health` facts up to date, at most every 250 ms. */

@@ -34,6 +34,9 @@ export class PolicyHolder {
   #lastError: PolicyStatus["last_reload_error"] = null;
   #watcher?: Deno.FsWatcher;
   #timer?: ReturnType<typeof setTimeout>;
+  /** The reload running now: reloads run one at a time, so an older read never wins. */
+  #reloading: Promise<unknown> = Promise.resolve();
+  #closed = false;
   #listeners: ((active: ActivePolicy) => void)[] = [];
 
   private constructor(current: ActivePolicy, options: PolicyHolderOptions) {
@@ -69,17 +72,26 @@ export class PolicyHolder {
     };
   }
 
-  /** Re-reads the file now; returns whether the new policy is active. */
-  async reload(): Promise<boolean> {
+  /** Re-reads the file now; returns whether the file's policy is active. */
+  reload(): Promise<boolean> {
+    const run = this.#reloading.then(() => this.#reloadNow());
+    this.#reloading = run.catch(() => {});
+    return run;
+  }
+
+  async #reloadNow(): Promise<boolean> {
+    if (this.#closed) return false;
     try {
       const policy = await loadPolicy(this.#options.file, {
         env: this.#options.env,
         requireEnv: true,
       });
+      if (this.#closed) return false;
+      // The file is valid again: a rejected edit that was undone is no longer an error.
+      this.#lastError = null;
       if (policy.hash === this.#current.policy.hash) return true; // content unchanged
       this.#current = activate(policy, this.#options);
       this.#reloads++;
-      this.#lastError = null;
       this.#options.log(
         `policy reloaded: ${policy.name} ${policy.version} (${policy.hash}) from ${policy.file}`,
       );
@@ -123,6 +135,7 @@ export class PolicyHolder {
   }
 
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     try {
       this.#watcher?.close();

@@ -88,6 +88,7 @@ export const METRIC = {
   overhead: "switchyard.overhead.duration",
   requestDuration: "switchyard.request.duration",
   fallbacks: "switchyard.fallbacks",
+  gatewayOverhead: "switchyard.gateway.overhead",
   cost: "switchyard.cost",
   shadowDecisions: "switchyard.shadow.decisions",
   decisionLogFailures: "switchyard.decision_log.failures",

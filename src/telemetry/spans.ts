@@ -12,6 +12,7 @@ import type { Decision } from "../policy/decide.ts";
 import type { AttemptEnd, AttemptObserver, AttemptRecord } from "../routing/execute.ts";
 import type { RouteRuntime } from "../routing/runtime.ts";
 import type { ChatRequest } from "../upstream/types.ts";
+import type { GatewayStatsFetcher } from "./gateway_stats.ts";
 import { recordAttemptMetrics } from "./metrics.ts";
 import { ATTR, EVENT, SPAN, SY, TRACER_NAME } from "./names.ts";
 
@@ -79,6 +80,8 @@ export interface AttemptTracingOptions {
   request: ChatRequest;
   /** Record prompt and completion text (opt-in). */
   captureContent: boolean;
+  /** Where attempts through stats-reporting gateways hand their spans to be completed. */
+  gatewayStats?: GatewayStatsFetcher;
 }
 
 /** An AttemptObserver that makes one GenAI client span per attempt, and records metrics. */
@@ -144,7 +147,23 @@ export function attemptTracer(options: AttemptTracingOptions): AttemptObserver {
             span.setAttribute(ATTR.errorType, details.error.kind);
             span.setStatus({ code: SpanStatusCode.ERROR, message: details.error.message });
           }
-          span.end();
+          const generationId = details.responseId;
+          if (
+            options.gatewayStats && generationId && !details.error && span.isRecording() &&
+            runtime.adapter.generationStats
+          ) {
+            options.gatewayStats.schedule({
+              span,
+              endTime: Date.now(),
+              adapter: runtime.adapter,
+              target: runtime.target,
+              generationId,
+              observedMs: durationMs,
+              route: runtime.route.name,
+            });
+          } else {
+            span.end();
+          }
           recordAttemptMetrics({
             runtime,
             durationMs,

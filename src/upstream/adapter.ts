@@ -106,6 +106,33 @@ export interface StreamOptions {
   includeUsage: boolean;
 }
 
+/**
+ * What a gateway reports about one generation after the fact (OpenRouter's `/generation`), so
+ * that its own share of the latency can be told apart from the provider's.
+ */
+export interface GenerationStats {
+  /** The provider the gateway used. */
+  provider?: string;
+  /** The gateway's whole-request latency, ms. */
+  latencyMs?: number;
+  /** Time the provider spent generating, ms. */
+  generationMs?: number;
+  /** Time spent on moderation, ms. */
+  moderationMs?: number;
+  totalCostUsd?: number;
+}
+
+/** Gateways that report per-generation stats expose how to ask for them. */
+export interface GenerationStatsSource {
+  /** A GET request for one generation's stats. */
+  request(
+    target: UpstreamTarget,
+    generationId: string,
+  ): { url: string; headers: Record<string, string> };
+  /** Reads the reply; undefined when the stats are not ready yet. */
+  parse(body: string): GenerationStats | undefined;
+}
+
 /** The contract every provider implements. */
 export interface Adapter {
   readonly provider: ProviderName;
@@ -129,4 +156,6 @@ export interface Adapter {
   stream(target: UpstreamTarget, options: StreamOptions): TransformStream<SseEvent, StreamEvent>;
   /** Classifies a non-2xx reply into an `UpstreamError`. */
   error(status: number, body: string, headers: Headers): UpstreamError;
+  /** Present on gateways that report generation stats after the fact. */
+  readonly generationStats?: GenerationStatsSource;
 }

@@ -113,6 +113,7 @@ Deno.test({
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_SERVICE_NAME: "switchyard",
         SWITCHYARD_SIM_LATENCY_SCALE: "0.02",
+        SWITCHYARD_GATEWAY_STATS_DELAY_MS: "50",
         TEST_LOCAL_KEY: SECRET_KEY,
       },
       stdout: "piped",
@@ -234,12 +235,18 @@ Deno.test({
       }
       const gwServer = one(
         g,
-        (s) => s.service === "simulated-openrouter" && s.name.startsWith("simulate "),
+        (s) => s.service === "simulated-openrouter" && s.name.startsWith("simulate POST"),
         "gateway span",
       );
       const gwAttempt = one(g, (s) => s.name === "chat openai/gpt-4o-mini", "gateway attempt");
       assert.equal(gwAttempt.attributes["switchyard.via"], "gateway");
       assert.equal(gwAttempt.attributes["gen_ai.provider.name"], "openrouter");
+      // What the gateway reported, fetched after the response: provider, timings, its overhead.
+      assert.match(String(gwAttempt.attributes["switchyard.gateway.provider"]), /OpenAI|Azure/);
+      assert.ok(Number(gwAttempt.attributes["switchyard.gateway.generation_time_ms"]) > 0);
+      const gatewayOverhead = Number(gwAttempt.attributes["switchyard.gateway.overhead_ms"]);
+      const observed = Number(gwAttempt.end - gwAttempt.start) / 1e6;
+      assert.ok(gatewayOverhead >= 0 && gatewayOverhead < observed, `${gatewayOverhead} ms`);
       assert.equal(ids.get(gwServer.parentSpanId)?.parentSpanId, gwAttempt.spanId);
       const gwWork = one(g, (s) => s.name === "gateway.route", "gateway.route span");
       assert.equal(gwWork.parentSpanId, gwServer.spanId);

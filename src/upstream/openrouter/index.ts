@@ -6,7 +6,8 @@
  * `usage.cost` (`reported_cost_usd`), `: OPENROUTER PROCESSING` comments (dropped) and errors in
  * 200 bodies and SSE data events.
  */
-import type { Adapter, UpstreamTarget } from "../adapter.ts";
+import { z } from "zod";
+import type { Adapter, GenerationStatsSource, UpstreamTarget } from "../adapter.ts";
 import { createOpenAIAdapter, type WireBody } from "../openai/index.ts";
 
 /** Puts the route's gateway options in the body, replacing anything the client sent. */
@@ -28,14 +29,56 @@ export function openrouterHeaders(target: UpstreamTarget): Record<string, string
   return headers;
 }
 
-/** OpenRouter's Chat Completions API. */
-export const openrouterAdapter: Adapter = createOpenAIAdapter({
-  provider: "openrouter",
-  genAiProviderName: "openrouter",
-  defaultBaseUrl: "https://openrouter.ai/api/v1",
-  defaultApiKeyEnv: "OPENROUTER_API_KEY",
-  auth: { header: "authorization", prefix: "Bearer " },
-  streamOptions: true,
-  mapBody: (body, _req, target) => openrouterBody(body, target),
-  headers: openrouterHeaders,
+const GenerationReply = z.object({
+  data: z.looseObject({
+    provider_name: z.string().nullish(),
+    latency: z.number().nullish(),
+    generation_time: z.number().nullish(),
+    moderation_latency: z.number().nullish(),
+    total_cost: z.number().nullish(),
+  }),
 });
+
+/**
+ * `GET /generation?id=…`: available a few seconds after a generation completes (404 until then).
+ * Its `generation_time` and `moderation_latency` let the gateway's own overhead be estimated.
+ */
+export const openrouterGenerationStats: GenerationStatsSource = {
+  request: (target, id) => ({
+    url: `${target.baseUrl}/generation?id=${encodeURIComponent(id)}`,
+    headers: { authorization: `Bearer ${target.apiKey}` },
+  }),
+  parse(body) {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+    const parsed = GenerationReply.safeParse(json);
+    if (!parsed.success) return undefined;
+    const d = parsed.data.data;
+    return {
+      provider: d.provider_name ?? undefined,
+      latencyMs: d.latency ?? undefined,
+      generationMs: d.generation_time ?? undefined,
+      moderationMs: d.moderation_latency ?? undefined,
+      totalCostUsd: d.total_cost ?? undefined,
+    };
+  },
+};
+
+/** OpenRouter's Chat Completions API. */
+export const openrouterAdapter: Adapter = {
+  ...createOpenAIAdapter({
+    provider: "openrouter",
+    genAiProviderName: "openrouter",
+    defaultBaseUrl: "https://openrouter.ai/api/v1",
+    defaultApiKeyEnv: "OPENROUTER_API_KEY",
+    auth: { header: "authorization", prefix: "Bearer " },
+    streamOptions: true,
+    mapBody: (body, _req, target) => openrouterBody(body, target),
+    headers: openrouterHeaders,
+  }),
+  generationStats: openrouterGenerationStats,
+};
