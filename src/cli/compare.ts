@@ -386,8 +386,6 @@ async function readBanner(
     while (!(await reader.read()).done) { /* drain */ }
   })();
   const url = text.match(/listening on (http:\/\/\S+)/)![1];
-  const simulated = [...text.matchAll(/^(?:routes)?\s+(\S+)\s+.*simulated \(/gm)].map((m) =>
-    m[1]
-  );
+  const simulated = [...text.matchAll(/^(?:routes)?\s+(\S+)\s+.*simulated \(/gm)].map((m) => m[1]);
   return { url, simulated };
 }
