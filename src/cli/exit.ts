@@ -2,7 +2,7 @@
 export const EXIT = {
   /** Everything passed. */
   OK: 0,
-  /** Policy tests failed, or rule coverage is below the threshold. */
+  /** Policy tests failed, rule coverage is below the threshold, or `policy diff --fail-on-flip` found flips. */
   TESTS_FAILED: 1,
   /** A policy (or test file) is invalid or cannot be loaded. */
   INVALID: 2,

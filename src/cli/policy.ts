@@ -3,6 +3,7 @@
  * engine and the reporters. Each returns its exit code; printing is the only effect.
  */
 import { parseArgs } from "node:util";
+import { loadBudgets, loadKeys } from "../budget/load.ts";
 import { decide } from "../policy/decide.ts";
 import { loadPolicy } from "../policy/load.ts";
 import { PolicyError } from "../policy/problems.ts";
@@ -44,8 +45,14 @@ export async function policyCheck(args: string[]): Promise<number> {
   const report: CheckReport = { files: [], errors: 0, warnings: 0 };
   for (const file of files) {
     try {
-      const policy = await loadPolicy(file);
-      report.files.push({ file, valid: true, problems: policy.warnings });
+      // budgets.yaml and keys.yaml sit beside the policies and are checked the same way.
+      const name = file.slice(file.lastIndexOf("/") + 1);
+      const loaded = name === "budgets.yaml"
+        ? await loadBudgets(file)
+        : name === "keys.yaml"
+        ? await loadKeys(file)
+        : await loadPolicy(file);
+      report.files.push({ file, valid: true, problems: loaded.warnings });
     } catch (error) {
       if (!(error instanceof PolicyError)) throw error;
       report.files.push({ file, valid: false, problems: error.problems });

@@ -1,25 +1,37 @@
-/** `schema`: writes policies/policy.schema.json from the zod schema (`--check` only compares). */
+/**
+ * `schema`: writes the JSON Schemas editors use (policies, budgets, keys) from their zod schemas;
+ * `--check` only compares, and fails when a committed file is stale.
+ */
+import { budgetSchemaFiles } from "../budget/schema.ts";
 import { policyJsonSchema } from "../policy/schema.ts";
 import { EXIT } from "./exit.ts";
 
 export const SCHEMA_FILE = "policies/policy.schema.json";
 
-/** The schema file's exact text. */
+/** The policy schema file's exact text. */
 export function schemaText(): string {
   return JSON.stringify(policyJsonSchema(), null, 2) + "\n";
 }
 
+/** Every generated schema file and its exact text. */
+export function schemaFiles(): { path: string; text: string }[] {
+  return [{ path: SCHEMA_FILE, text: schemaText() }, ...budgetSchemaFiles()];
+}
+
 export async function writeSchema(args: string[]): Promise<number> {
-  if (args.includes("--check")) {
-    const current = await Deno.readTextFile(SCHEMA_FILE).catch(() => "");
-    if (current !== schemaText()) {
-      console.error(`${SCHEMA_FILE} is stale: run \`deno task schema\``);
-      return EXIT.INVALID;
+  const check = args.includes("--check");
+  let stale = 0;
+  for (const { path, text } of schemaFiles()) {
+    if (check) {
+      const current = await Deno.readTextFile(path).catch(() => "");
+      if (current !== text) {
+        console.error(`${path} is stale: run \`deno task schema\``);
+        stale++;
+      } else console.log(`${path} is up to date`);
+    } else {
+      await Deno.writeTextFile(path, text);
+      console.log(`wrote ${path}`);
     }
-    console.log(`${SCHEMA_FILE} is up to date`);
-    return EXIT.OK;
   }
-  await Deno.writeTextFile(SCHEMA_FILE, schemaText());
-  console.log(`wrote ${SCHEMA_FILE}`);
-  return EXIT.OK;
+  return stale > 0 ? EXIT.INVALID : EXIT.OK;
 }

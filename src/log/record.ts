@@ -36,6 +36,11 @@ export interface DecisionRecord {
   ts: string;
   request_id: string;
   trace_id?: string;
+  /**
+   * The key split rules were bucketed on, when it was neither `facts.request.user` nor
+   * `request_id` (a session header): replays then pick the same split arm as the server did.
+   */
+  sticky_key?: string;
   policy: { name: string; version: string; hash: string };
   /**
    * The facts the decision was made on, as built for the request. `key.id` is replaced by a
