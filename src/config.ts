@@ -35,6 +35,20 @@ export const ConfigSchema = z.object({
   circuitOpenMs: Int.positive().default(30_000),
   /** Client keys file (hashes only). When set, every API call needs `Authorization: Bearer`. */
   keysFile: z.string().optional(),
+  /** Budgets as code; a missing file means no budgets (spend is still recorded). */
+  budgetsFile: z.string().default("policies/budgets.yaml"),
+  /** The spend store: `kv:<path>` (embedded), `redis://host:port` (shared), or `none`. */
+  store: z.string().default("kv:.switchyard/spend.kv"),
+  /** Key prefix in a shared Redis store (instances that share budgets share the namespace). */
+  storeNamespace: z.string().default("switchyard"),
+  /** Append one JSON line per decided request here (off when unset). */
+  decisionLog: z.string().optional(),
+  decisionLogSampleRate: z.coerce.number().min(0).max(1).default(1),
+  /** Rotate the decision log past this size (bytes); 0 means no size rotation. */
+  decisionLogMaxBytes: Int.min(0).default(100 * 1024 * 1024),
+  decisionLogDaily: z.boolean().default(false),
+  /** Salt for hashing key ids in the decision log (set it to keep hashes stable across restarts). */
+  logSalt: z.string().optional(),
   /** Admin key (plaintext, from the environment) for /v1/policy and /v1/spend. */
   adminKey: z.string().min(16).optional(),
   appReferer: z.string().default("https://github.com/switchyard/switchyard"),
@@ -72,6 +86,21 @@ const SETTINGS: Record<string, { flag: string; env: string; boolean?: boolean }>
   },
   circuitOpenMs: { flag: "circuit-open-ms", env: "SWITCHYARD_CIRCUIT_OPEN_MS" },
   keysFile: { flag: "keys", env: "SWITCHYARD_KEYS_FILE" },
+  budgetsFile: { flag: "budgets", env: "SWITCHYARD_BUDGETS_FILE" },
+  store: { flag: "store", env: "SWITCHYARD_STORE" },
+  storeNamespace: { flag: "store-namespace", env: "SWITCHYARD_STORE_NAMESPACE" },
+  decisionLog: { flag: "decision-log", env: "SWITCHYARD_DECISION_LOG" },
+  decisionLogSampleRate: {
+    flag: "decision-log-sample-rate",
+    env: "SWITCHYARD_DECISION_LOG_SAMPLE_RATE",
+  },
+  decisionLogMaxBytes: { flag: "decision-log-max-bytes", env: "SWITCHYARD_DECISION_LOG_MAX_BYTES" },
+  decisionLogDaily: {
+    flag: "decision-log-daily",
+    env: "SWITCHYARD_DECISION_LOG_DAILY",
+    boolean: true,
+  },
+  logSalt: { flag: "log-salt-from-env-only", env: "SWITCHYARD_LOG_SALT" },
   adminKey: { flag: "admin-key-from-env-only", env: "SWITCHYARD_ADMIN_KEY" },
   appReferer: { flag: "app-referer", env: "SWITCHYARD_APP_REFERER" },
   appTitle: { flag: "app-title", env: "SWITCHYARD_APP_TITLE" },
@@ -95,7 +124,7 @@ export function loadConfig(
 ): Config {
   const options: Record<string, { type: "string" | "boolean" }> = {};
   for (const setting of Object.values(SETTINGS)) {
-    if (setting.flag === "admin-key-from-env-only") continue; // secrets never on the command line
+    if (setting.flag.endsWith("-from-env-only")) continue; // secrets never on the command line
     options[setting.flag] = { type: setting.boolean ? "boolean" : "string" };
     if (setting.boolean) options[`no-${setting.flag}`] = { type: "boolean" };
   }

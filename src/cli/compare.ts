@@ -296,6 +296,8 @@ export async function compare(args: string[]): Promise<number> {
       "--policy",
       file,
       "--no-watch",
+      "--store",
+      "none",
       "--sim-latency-scale",
       scale,
     ],

@@ -55,7 +55,11 @@ export interface DecisionRecord {
   served_by?: string;
   status: number;
   usage?: { input_tokens: number; output_tokens: number; cached_input_tokens: number };
+  /** True when no usage arrived (a cut stream) and the output tokens were estimated. */
+  usage_estimated?: boolean;
   cost_usd?: number;
+  /** `reported` by the gateway, or `computed` from usage × the route's prices. */
+  cost_source?: "reported" | "computed";
   /** Total request time as Switchyard saw it, milliseconds. */
   duration_ms: number;
 }

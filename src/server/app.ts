@@ -10,7 +10,7 @@ import { buildFacts } from "../facts/facts.ts";
 import { HealthBoard } from "../routing/health.ts";
 import { Limiter } from "../routing/limiter.ts";
 import type { ProviderName } from "../upstream/adapter.ts";
-import { type Authenticator, callerOf, requireAdmin, sha256 } from "./auth.ts";
+import { adminKeyHash, type Authenticator, callerOf, requireAdmin } from "./auth.ts";
 import { readBody } from "./body.ts";
 import {
   chatCompletions,
@@ -23,6 +23,8 @@ import { healthRefresher, type ServerContext } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { randomTraceId, requestIdOf, traceIdFromParent } from "./ids.ts";
 import { PolicyHolder } from "./policies.ts";
+import { openServices } from "./services.ts";
+import { ShadowStats } from "./decision_log.ts";
 import { activeTraceId, nameServerSpan } from "../telemetry/spans.ts";
 import { GatewayStatsFetcher, type StatsTimings } from "../telemetry/gateway_stats.ts";
 
@@ -59,6 +61,18 @@ export async function createApp(options: AppOptions): Promise<App> {
     debounceMs: config.reloadDebounceMs,
     log,
   });
+  const resolve = {
+    simulate: config.simulate,
+    simulators: options.simulators,
+    app: { referer: config.appReferer, title: config.appTitle },
+  };
+  let services;
+  try {
+    services = await openServices(config, { env, log, resolve, auth: options.auth });
+  } catch (error) {
+    policies.close();
+    throw error;
+  }
   const health = new HealthBoard({
     failureThreshold: config.circuitFailureThreshold,
     openMs: config.circuitOpenMs,
@@ -68,8 +82,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     policies,
     health,
     limiter: new Limiter(config.maxConcurrentUpstream),
-    auth: options.auth,
-    adminKeyHash: config.adminKey ? await sha256(config.adminKey) : undefined,
+    auth: services.auth,
+    ledger: services.ledger,
+    decisionLog: services.decisionLog,
+    shadow: services.shadow,
+    shadowStats: new ShadowStats(),
+    logSalt: services.logSalt,
+    adminKeyHash: config.adminKey ? await adminKeyHash(config.adminKey) : undefined,
     log,
     gatewayStats: new GatewayStatsFetcher(
       options.gatewayStatsTimings ?? { firstDelayMs: config.gatewayStatsDelayMs, tries: 4 },
@@ -79,10 +98,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
   if (config.watch) policies.watch();
 
-  const close = () => {
+  const close = async () => {
     policies.close();
     ctx.gatewayStats.close();
-    return Promise.resolve();
+    await services.close();
   };
   return {
     context: ctx,
@@ -100,20 +119,96 @@ const json = (body: unknown, headers: Headers, status = 200) => {
   return new Response(JSON.stringify(body), { status, headers });
 };
 
-const KNOWN_PATHS = [
-  "/v1/chat/completions",
-  "/v1/models",
-  "/v1/route",
-  "/v1/policy",
-  "/healthz",
-  "/readyz",
+/** One HTTP endpoint. */
+export interface Endpoint {
+  method: "GET" | "POST";
+  path: string;
+  /**
+   * True when the endpoint can call an upstream (and so spend money): such an endpoint must go
+   * through budget admission; tests walk this table to prove that each one does.
+   */
+  reachesUpstream: boolean;
+  handle(
+    request: Request,
+    ctx: ServerContext,
+    ids: RequestIds,
+    headers: Headers,
+  ): Promise<Response>;
+}
+
+/** Every endpoint the server answers. */
+export const ENDPOINTS: readonly Endpoint[] = [
+  {
+    method: "POST",
+    path: "/v1/chat/completions",
+    reachesUpstream: true,
+    handle: chatCompletions,
+  },
+  {
+    method: "GET",
+    path: "/v1/models",
+    reachesUpstream: false,
+    async handle(request, ctx, _ids, headers) {
+      await callerOf(request, ctx.auth);
+      return json(models(ctx), headers);
+    },
+  },
+  { method: "POST", path: "/v1/route", reachesUpstream: false, handle: dryRun },
+  {
+    method: "GET",
+    path: "/v1/policy",
+    reachesUpstream: false,
+    async handle(request, ctx, _ids, headers) {
+      await requireAdmin(request, ctx.adminKeyHash, ctx.auth);
+      return json({
+        ...ctx.policies.status(),
+        shadow: ctx.shadow ? { ...ctx.shadow.status(), decisions: ctx.shadowStats } : null,
+        decision_log: ctx.decisionLog?.status() ?? null,
+      }, headers);
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/spend",
+    reachesUpstream: false,
+    async handle(request, ctx, _ids, headers) {
+      await requireAdmin(request, ctx.adminKeyHash, ctx.auth);
+      if (!ctx.ledger) {
+        throw new ApiError(404, "Spend accounting is off (store: none)", { code: "no_ledger" });
+      }
+      return json(await ctx.ledger.report(), headers);
+    },
+  },
+  {
+    method: "GET",
+    path: "/healthz",
+    reachesUpstream: false,
+    handle: (_request, _ctx, _ids, headers) => Promise.resolve(json({ status: "ok" }, headers)),
+  },
+  {
+    method: "GET",
+    path: "/readyz",
+    reachesUpstream: false,
+    handle: (_request, ctx, _ids, headers) =>
+      Promise.resolve(
+        ctx.draining
+          ? json({ status: "draining" }, headers, 503)
+          : json({ status: "ready", policy: ctx.policies.current.policy.hash }, headers),
+      ),
+  },
 ];
+
+const BY_PATH = new Map<string, Endpoint[]>();
+for (const endpoint of ENDPOINTS) {
+  BY_PATH.set(endpoint.path, [...(BY_PATH.get(endpoint.path) ?? []), endpoint]);
+}
 
 /** Dispatches one request. */
 async function handle(request: Request, ctx: ServerContext): Promise<Response> {
   const url = new URL(request.url);
   const path = url.pathname.replace(/\/+$/, "") || "/";
-  if (KNOWN_PATHS.includes(path)) nameServerSpan(request.method, path);
+  const candidates = BY_PATH.get(path);
+  if (candidates) nameServerSpan(request.method, path);
   const ids: RequestIds = {
     requestId: requestIdOf(request),
     traceId: activeTraceId() ?? traceIdFromParent(request.headers.get("traceparent")) ??
@@ -123,36 +218,17 @@ async function handle(request: Request, ctx: ServerContext): Promise<Response> {
     "x-request-id": ids.requestId,
     "x-switchyard-trace-id": ids.traceId,
   });
-  const route = `${request.method} ${path}`;
   try {
-    switch (route) {
-      case "POST /v1/chat/completions":
-        return await chatCompletions(request, ctx, ids, headers);
-      case "GET /v1/models":
-        await callerOf(request, ctx.auth);
-        return json(models(ctx), headers);
-      case "POST /v1/route":
-        return await dryRun(request, ctx, ids, headers);
-      case "GET /v1/policy":
-        await requireAdmin(request, ctx.adminKeyHash, ctx.auth);
-        return json(ctx.policies.status(), headers);
-      case "GET /healthz":
-        return json({ status: "ok" }, headers);
-      case "GET /readyz":
-        return ctx.draining
-          ? json({ status: "draining" }, headers, 503)
-          : json({ status: "ready", policy: ctx.policies.current.policy.hash }, headers);
-      default: {
-        if (KNOWN_PATHS.includes(path)) {
-          throw new ApiError(405, `Method ${request.method} is not allowed on ${url.pathname}`, {
-            code: "method_not_allowed",
-          });
-        }
-        throw new ApiError(404, `Unknown endpoint ${request.method} ${url.pathname}`, {
-          code: "unknown_url",
-        });
-      }
+    const endpoint = candidates?.find((e) => e.method === request.method);
+    if (endpoint) return await endpoint.handle(request, ctx, ids, headers);
+    if (candidates) {
+      throw new ApiError(405, `Method ${request.method} is not allowed on ${url.pathname}`, {
+        code: "method_not_allowed",
+      });
     }
+    throw new ApiError(404, `Unknown endpoint ${request.method} ${url.pathname}`, {
+      code: "unknown_url",
+    });
   } catch (error) {
     if (!(error instanceof ApiError)) {
       ctx.log(`internal error: ${error instanceof Error ? error.stack : error}`);

@@ -4,6 +4,7 @@
  * admin key guards /v1/policy and /v1/spend.
  */
 import type { CallerFacts } from "../facts/facts.ts";
+import { hashApiKey, timingSafeEqual } from "../budget/keys.ts";
 import { ApiError } from "./errors.ts";
 
 /** Resolves bearer tokens to callers. */
@@ -12,19 +13,6 @@ export interface Authenticator {
   readonly enabled: boolean;
   /** The caller for a token, or undefined when the token is unknown. */
   authenticate(token: string): Promise<CallerFacts | undefined>;
-}
-
-/** Compares two byte strings in time that depends only on their length. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
-/** SHA-256 of a key, as bytes. */
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
 /** The bearer token of a request, if any. */
@@ -57,6 +45,7 @@ export async function callerOf(
  */
 export async function requireAdmin(
   request: Request,
+  /** The admin key's SHA-256, as hex text bytes (see `adminKeyHash`). */
   adminKeyHash: Uint8Array | undefined,
   auth: Authenticator | undefined,
 ): Promise<void> {
@@ -72,7 +61,13 @@ export async function requireAdmin(
   if (!token) {
     throw new ApiError(401, "This endpoint needs the admin key", { code: "missing_api_key" });
   }
-  if (!constantTimeEqual(await sha256(token), adminKeyHash)) {
+  const presented = new TextEncoder().encode(await hashApiKey(token));
+  if (!timingSafeEqual(presented, adminKeyHash)) {
     throw new ApiError(403, "Not the admin key", { code: "invalid_admin_key" });
   }
+}
+
+/** The admin key's hash as the server keeps it (the key itself is not kept). */
+export async function adminKeyHash(key: string): Promise<Uint8Array> {
+  return new TextEncoder().encode(await hashApiKey(key));
 }

@@ -1,87 +1,40 @@
 /**
- * `POST /v1/chat/completions`: authenticate, read and parse the body, build the facts, decide,
- * execute the decision (route, then fallbacks), and answer as OpenAI does — JSON, or SSE chunks
- * forwarded as they arrive. Every response, errors included, carries the request id, the trace id
- * and the routing headers.
+ * `POST /v1/chat/completions`: authenticate, read and parse the body, build the facts (budgets
+ * included), decide, admit against budgets, execute the decision (route, then fallbacks), settle
+ * the spend, and answer as OpenAI does — JSON, or SSE chunks forwarded as they arrive. Every
+ * response, errors included, carries the request id, the trace id and the routing headers; every
+ * request ends with one decision-log record, written off the response path.
  */
-import { z } from "zod";
+import { costOf } from "../budget/cost.ts";
+import type { Reservation } from "../budget/store.ts";
 import { buildFacts, type CallerFacts, type Facts } from "../facts/facts.ts";
 import { decide, type Decision } from "../policy/decide.ts";
 import { type AttemptRecord, execute, type ExecuteResult } from "../routing/execute.ts";
-import type { ActivePolicy } from "../routing/runtime.ts";
+import type { ActivePolicy, RouteRuntime } from "../routing/runtime.ts";
 import type { UpstreamError } from "../upstream/errors.ts";
-import { type ChatRequest, ChatRequestSchema } from "../upstream/types.ts";
-import { callerOf } from "./auth.ts";
-import { readBody } from "./body.ts";
-import type { ServerContext } from "./context.ts";
-import { ApiError, errorResponse, invalidRequest } from "./errors.ts";
-import { clientStream } from "./stream.ts";
+import type { NormalizedUsage } from "../upstream/types.ts";
+import { recordDecision, recordFallback, recordOverhead } from "../telemetry/metrics.ts";
+import { ATTR, SY } from "../telemetry/names.ts";
 import {
   annotateServerSpan,
   attemptTracer,
   failServerSpan,
   traceDecision,
 } from "../telemetry/spans.ts";
-import { recordDecision, recordFallback, recordOverhead } from "../telemetry/metrics.ts";
-import { ATTR, SY } from "../telemetry/names.ts";
+import { addBudgetFacts, admit, usageToAccount } from "./accounting.ts";
+import { callerOf } from "./auth.ts";
+import { readBody } from "./body.ts";
+import type { ServerContext } from "./context.ts";
+import { type Outcome, recordDecisionLog, shadowDecision } from "./decision_log.ts";
+import { ApiError, errorResponse } from "./errors.ts";
+import { parseChatRequest, parseJson, type RequestIds, stickyKeyOf } from "./request.ts";
+import { clientStream } from "./stream.ts";
 
-/** Per-request identifiers the app assigned before the handler ran. */
-export interface RequestIds {
-  requestId: string;
-  traceId: string;
-}
+export type { RequestIds } from "./request.ts";
+export { parseChatRequest, parseJson, stickyKeyOf } from "./request.ts";
 
-/** Parses a JSON body, naming the problem when it is not JSON. */
-export function parseJson(text: string): unknown {
-  if (text.trim() === "") throw invalidRequest("The request body is empty", null, "invalid_json");
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw invalidRequest(
-      `The request body is not valid JSON: ${error instanceof Error ? error.message : error}`,
-      null,
-      "invalid_json",
-    );
-  }
-}
-
-/** Validates a chat request, naming the first invalid field. */
-export function parseChatRequest(body: unknown): ChatRequest {
-  const parsed = ChatRequestSchema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = mostSpecific(parsed.error.issues);
-  const param = issue.path.map(String).join(".") || null;
-  const message = issue.code === "invalid_type" && issue.message.endsWith("undefined")
-    ? `Missing required parameter: '${param}'`
-    : `Invalid '${param ?? "body"}': ${issue.message}`;
-  throw invalidRequest(
-    message,
-    param,
-    issue.code === "invalid_type" ? "invalid_type" : "invalid_value",
-  );
-}
-
-/** The deepest issue (a union's failure otherwise names only its root). */
-function mostSpecific(issues: z.core.$ZodIssue[]): z.core.$ZodIssue {
-  let best = issues[0];
-  const visit = (issue: z.core.$ZodIssue, prefix: PropertyKey[]) => {
-    const path = [...prefix, ...issue.path];
-    if (path.length > best.path.length) best = { ...issue, path };
-    if (issue.code === "invalid_union") {
-      for (const branch of issue.errors) for (const sub of branch) visit(sub, path);
-    }
-  };
-  for (const issue of issues) visit(issue, []);
-  return best;
-}
-
-/**
- * What keeps a split sticky: the OpenAI `user`, else the session header, else the request id —
- * so a conversation stays on one arm and keeps its provider-side prompt cache.
- */
-export function stickyKeyOf(body: ChatRequest, request: Request, ids: RequestIds): string {
-  return body.user ?? request.headers.get("x-switchyard-session") ?? ids.requestId;
-}
+/** A caller with no key (client keys are off). */
+const ANONYMOUS: CallerFacts = { tags: [] };
 
 /** Sets the routing headers every chat response carries. */
 function routingHeaders(headers: Headers, active: ActivePolicy, decision: Decision) {
@@ -157,18 +110,18 @@ export async function chatCompletions(
   const clientGone = new AbortController();
   const onClientAbort = () => clientGone.abort();
   request.signal.addEventListener("abort", onClientAbort, { once: true });
+  const outcome: Outcome = { ids, started, attempts: [] };
+  let reservation: Reservation | undefined;
   try {
-    const caller: CallerFacts | undefined = await callerOf(request, ctx.auth);
+    const caller = (await callerOf(request, ctx.auth)) ?? ANONYMOUS;
     const body = parseChatRequest(parseJson(await readBody(request, ctx.config.maxBodyBytes)));
     const active = ctx.policies.current;
+    outcome.active = active;
     if (!active.policy.acceptsModel(body.model)) {
       throw new ApiError(
         404,
         `The model \`${body.model}\` does not exist or is not served here; use \`auto\` or see GET /v1/models`,
-        {
-          param: "model",
-          code: "model_not_found",
-        },
+        { param: "model", code: "model_not_found" },
       );
     }
     ctx.refreshHealth(active);
@@ -177,10 +130,22 @@ export async function chatCompletions(
       caller,
       routes: active.routeFacts,
     });
+    if (ctx.ledger) await addBudgetFacts(ctx.ledger, caller, facts);
+    outcome.facts = facts;
     const stickyKey = stickyKeyOf(body, request, ids);
+    if (stickyKey !== body.user && stickyKey !== ids.requestId) outcome.stickyKey = stickyKey;
     const decision = await traceDecision(() => decide(active.policy, facts, { stickyKey }));
+    outcome.decision = decision;
+    // The candidate policy decides too, off the critical path; only the log sees its answer.
+    outcome.shadow = shadowDecision(ctx, facts, stickyKey, decision);
     recordDecision(decision.micros, active.policy.name, decision.rule ?? "(default)");
     routingHeaders(headers, active, decision);
+    if (facts.budget.remaining_usd !== undefined) {
+      annotateServerSpan({ [SY.budgetRemainingUsd]: facts.budget.remaining_usd });
+    }
+    if (ctx.ledger) {
+      reservation = await admit(ctx.ledger, caller, facts, active.policy.routes[decision.route]);
+    }
 
     const stream = body.stream === true;
     const result: ExecuteResult = await execute({
@@ -202,6 +167,7 @@ export async function chatCompletions(
         gatewayStats: ctx.gatewayStats,
       }),
     });
+    outcome.attempts = result.attempts;
     attemptHeaders(headers, active, result.attempts);
     const overheadMs = Math.max(0, performance.now() - started - result.waitMs);
     const tried = result.attempts.filter((a) => !a.skipped);
@@ -215,10 +181,21 @@ export async function chatCompletions(
       ),
     });
     if (!result.ok) throw failureError(result.error, result.attempts);
-    const served = tried.at(-1)!;
-    recordOverhead(overheadMs, served.route, served.via);
-    if (served.route !== decision.route) recordFallback(decision.route, served.route);
+    const served = result.runtime;
+    outcome.servedBy = served.route.name;
+    recordOverhead(overheadMs, served.route.name, served.route.via);
+    if (served.route.name !== decision.route) recordFallback(decision.route, served.route.name);
     headers.set("x-switchyard-overhead-ms", overheadMs.toFixed(2));
+
+    /** Stores the spend of what was served; resolves once it is durable. */
+    const settle = async (usage: NormalizedUsage | undefined, sentChars: number) => {
+      const accounted = usageToAccount(usage, facts, sentChars);
+      outcome.usage = accounted.usage;
+      outcome.usageEstimated = accounted.estimated;
+      const cost = await settleSpend(ctx, reservation, served, caller, facts, accounted.usage);
+      reservation = undefined;
+      outcome.cost = cost;
+    };
 
     if ("stream" in result.result) {
       const upstream = result.result.stream;
@@ -227,9 +204,9 @@ export async function chatCompletions(
       headers.set("content-type", "text/event-stream; charset=utf-8");
       headers.set("cache-control", "no-cache");
       const finish = result.finish!;
-      const body_ = clientStream(upstream, {
+      const events = clientStream(upstream, {
         includeUsage: body.stream_options?.include_usage === true,
-        onEnd(summary) {
+        async onEnd(summary) {
           finish({
             ok: summary.ok,
             error: summary.error,
@@ -240,15 +217,29 @@ export async function chatCompletions(
             responseModel: summary.responseModel,
             servedBy: summary.servedBy,
           });
+          await settle(summary.usage, summary.contentChars);
+          outcome.status = summary.ok ? 200 : 502;
+          outcome.streamError = summary.error?.kind;
+          recordDecisionLog(ctx, outcome);
         },
       });
-      return new Response(body_, { status: 200, headers });
+      return new Response(events, { status: 200, headers });
     }
     const completion = result.result.completion;
+    await settle(completion.usage, 0);
     headers.set("content-type", "application/json");
-    const text = completion.raw ?? JSON.stringify(completion.response);
-    return new Response(text, { status: 200, headers });
+    outcome.status = 200;
+    recordDecisionLog(ctx, outcome);
+    return new Response(completion.raw ?? JSON.stringify(completion.response), {
+      status: 200,
+      headers,
+    });
   } catch (error) {
+    if (reservation && ctx.ledger) {
+      ctx.ledger.release(reservation).catch((e) =>
+        ctx.log(`could not release a reservation: ${e}`)
+      );
+    }
     if (!(error instanceof ApiError)) {
       ctx.log(`internal error: ${error instanceof Error ? error.stack : error}`);
     }
@@ -257,8 +248,39 @@ export async function chatCompletions(
       response.status,
       error instanceof ApiError ? error.code ?? error.type : "internal",
     );
+    outcome.status = response.status;
+    recordDecisionLog(ctx, outcome);
     return response;
   } finally {
     request.signal.removeEventListener("abort", onClientAbort);
+  }
+}
+
+/**
+ * Settles the spend in the ledger (durably, before the response completes) or, without a ledger,
+ * only computes it for the log. A ledger failure at this point is logged, not thrown: the client
+ * was served and must get its answer.
+ */
+async function settleSpend(
+  ctx: ServerContext,
+  reservation: Reservation | undefined,
+  served: RouteRuntime,
+  caller: CallerFacts,
+  facts: Facts,
+  usage: NormalizedUsage,
+): Promise<{ usd: number; source: "computed" | "reported" }> {
+  const price = served.route.price;
+  if (!ctx.ledger || !reservation) return costOf(usage, price);
+  try {
+    return await ctx.ledger.record(reservation, usage, price, {
+      key: caller.key?.id,
+      team: caller.team?.id,
+      tags: facts.tags,
+      route: served.route.name,
+      via: served.route.via,
+    });
+  } catch (error) {
+    ctx.log(`could not record spend for ${served.route.name}: ${error}`);
+    return costOf(usage, price);
   }
 }

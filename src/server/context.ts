@@ -5,6 +5,9 @@ import type { Limiter } from "../routing/limiter.ts";
 import type { ActivePolicy } from "../routing/runtime.ts";
 import type { Authenticator } from "./auth.ts";
 import type { PolicyHolder } from "./policies.ts";
+import type { Ledger } from "../budget/ledger.ts";
+import type { DecisionLog } from "../log/writer.ts";
+import type { ShadowStats } from "./decision_log.ts";
 import type { GatewayStatsFetcher } from "../telemetry/gateway_stats.ts";
 
 export interface ServerContext {
@@ -15,6 +18,16 @@ export interface ServerContext {
   auth?: Authenticator;
   adminKeyHash?: Uint8Array;
   log: (line: string) => void;
+  /** The spend ledger (budgets, admission, settlement), when accounting is on. */
+  ledger?: Ledger;
+  /** The decision log, when one is configured. */
+  decisionLog?: DecisionLog;
+  /** Salt for hashing key ids in the decision log. */
+  logSalt: string;
+  /** The candidate policy that decides every request without acting (`--shadow-policy`). */
+  shadow?: PolicyHolder;
+  /** How often the shadow policy agreed with the real one. */
+  shadowStats: ShadowStats;
   /** Completes gateway attempt spans with the gateway's own stats, off the request path. */
   gatewayStats: GatewayStatsFetcher;
   /** True once shutdown began: /readyz answers 503. */

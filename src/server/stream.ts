@@ -48,10 +48,17 @@ function contentLength(data: string): number {
   return end < 0 ? 0 : end - (i + 11);
 }
 
-/** Forwards an upstream stream to the client as bytes. `onEnd` is called exactly once. */
+/**
+ * Forwards an upstream stream to the client as bytes. `onEnd` is called exactly once, and — when
+ * the stream ends on its own, whole or broken — awaited before the final bytes (`[DONE]` or the
+ * error event) go out, so whatever it records (spend) is stored before the client sees the end.
+ */
 export function clientStream(
   upstream: UpstreamStream,
-  options: { includeUsage: boolean; onEnd: (summary: StreamSummary) => void },
+  options: {
+    includeUsage: boolean;
+    onEnd: (summary: StreamSummary) => Promise<void> | void;
+  },
 ): ReadableStream<Uint8Array> {
   const summary: StreamSummary = {
     ok: false,
@@ -60,12 +67,12 @@ export function clientStream(
     contentChars: 0,
   };
   let ended = false;
-  const end = (ok: boolean, error?: UpstreamError) => {
+  const end = async (ok: boolean, error?: UpstreamError) => {
     if (ended) return;
     ended = true;
     summary.ok = ok;
     if (error) summary.error = error;
-    options.onEnd(summary);
+    await options.onEnd(summary);
   };
   const observe = (event: Extract<StreamEvent, { type: "chunk" }>) => {
     if (event.usage) summary.usage = event.usage;
@@ -78,72 +85,54 @@ export function clientStream(
       summary.contentChars += contentLength(event.data);
     }
   };
-  /** Encodes one event: whether it sent bytes, sent nothing (a withheld chunk), or ended. */
-  const emit = (
-    event: StreamEvent,
+  /** Ends the stream: records first, then the last bytes, then close. */
+  const finish = async (
     controller: ReadableStreamDefaultController<Uint8Array>,
-  ): "sent" | "withheld" | "ended" => {
-    if (event.type === "chunk") {
-      observe(event);
-      if (event.usageOnly && !options.includeUsage) return "withheld";
-      controller.enqueue(encodeSse(event.data));
-      return "sent";
-    }
-    if (event.type === "done") {
-      controller.enqueue(SSE_DONE);
+    error?: UpstreamError,
+  ) => {
+    if (error) upstream.abort(error);
+    await end(error === undefined, error);
+    try {
+      controller.enqueue(error ? streamErrorEvent(error) : SSE_DONE);
       controller.close();
-      end(true);
-      return "ended";
+    } catch {
+      // The client is already gone.
     }
-    controller.enqueue(streamErrorEvent(event.error));
-    controller.close();
-    upstream.abort(event.error);
-    end(false, event.error);
-    return "ended";
   };
 
   let pending = [...upstream.buffered];
+  /** The next event: buffered ones first, then from the upstream. */
+  const nextEvent = () => pending.length > 0 ? Promise.resolve(pending.shift()) : upstream.next();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        if (pending.length > 0) {
-          const events = pending;
-          pending = [];
-          for (const event of events) if (emit(event, controller) === "ended") return;
-          return;
-        }
         // Each pull must enqueue something or end: a withheld chunk reads on.
         for (;;) {
-          const event = await upstream.next();
+          const event = await nextEvent();
           if (event === undefined) {
-            const error = new UpstreamError(
-              "stream_cut",
-              "The stream ended without its terminator",
+            return await finish(
+              controller,
+              new UpstreamError("stream_cut", "The stream ended without its terminator"),
             );
-            controller.enqueue(streamErrorEvent(error));
-            controller.close();
-            end(false, error);
-            return;
           }
-          if (emit(event, controller) !== "withheld") return;
+          if (event.type === "done") return await finish(controller);
+          if (event.type === "error") return await finish(controller, event.error);
+          observe(event);
+          if (event.usageOnly && !options.includeUsage) continue;
+          controller.enqueue(encodeSse(event.data));
+          return;
         }
       } catch (error) {
-        const failure = error instanceof UpstreamError
-          ? error
-          : new UpstreamError("stream_cut", String(error));
-        try {
-          controller.enqueue(streamErrorEvent(failure));
-          controller.close();
-        } catch {
-          // The client is already gone.
-        }
-        end(false, failure);
+        await finish(
+          controller,
+          error instanceof UpstreamError ? error : new UpstreamError("stream_cut", String(error)),
+        );
       }
     },
     cancel() {
       const error = new UpstreamError("aborted", "The client went away");
       upstream.abort(error);
-      end(false, error);
+      void end(false, error);
     },
   }, { highWaterMark: 0 });
 }

@@ -122,6 +122,19 @@ export function recordGatewayOverhead(ms: number, route: string): void {
   gatewayOverhead.record(ms, { [SY.route]: route });
 }
 
+const shadowDecisions = meter.createCounter(METRIC.shadowDecisions, {
+  description: "Shadow-policy decisions: agreements and flips, by real and shadow route",
+});
+
+/** Counts one shadow decision against the real one. */
+export function recordShadow(realRoute: string, shadowRoute: string): void {
+  shadowDecisions.add(1, {
+    "switchyard.shadow.agree": realRoute === shadowRoute,
+    "switchyard.route": realRoute,
+    "switchyard.shadow.route": shadowRoute,
+  });
+}
+
 /** Counts a request served by a fallback. */
 export function recordFallback(from: string, to: string): void {
   fallbacks.add(1, { "switchyard.from_route": from, "switchyard.to_route": to });

@@ -80,12 +80,16 @@ export interface TestServer extends AsyncDisposable {
   app: App;
   fleet: Fleet;
   policyFile: string;
+  /** The temporary directory holding the policy (and budgets, logs) of this server. */
+  dir: string;
   logs: string[];
   close(): Promise<void>;
 }
 
 export interface TestServerOptions {
   policy?: string;
+  /** budgets.yaml text; without it no budget applies (spend is still recorded). */
+  budgets?: string;
   config?: Partial<Config>;
   fleet?: FleetOptions;
   env?: Record<string, string>;
@@ -97,6 +101,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dir = await Deno.makeTempDir({ prefix: "switchyard-test-" });
   const policyFile = `${dir}/policy.yaml`;
   await Deno.writeTextFile(policyFile, options.policy ?? TEST_POLICY);
+  const budgetsFile = `${dir}/budgets.yaml`;
+  if (options.budgets) await Deno.writeTextFile(budgetsFile, options.budgets);
   const fleet = await startFleet({ ...FAST_FLEET, ...options.fleet });
   const logs: string[] = [];
   let app: App | undefined;
@@ -106,6 +112,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       port: 0,
       policy: policyFile,
       watch: false,
+      store: "kv::memory:",
+      budgetsFile,
       ...options.config,
     });
     app = await createApp({
@@ -140,6 +148,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     app: ready,
     fleet,
     policyFile,
+    dir,
     logs,
     close,
     [Symbol.asyncDispose]: close,

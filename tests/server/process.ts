@@ -80,7 +80,7 @@ export async function spawnServe(
       ...args,
     ],
     cwd: ROOT,
-    env: { ...clean, ...env },
+    env: { SWITCHYARD_STORE: "none", ...clean, ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",

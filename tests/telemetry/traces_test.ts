@@ -115,6 +115,7 @@ Deno.test({
         SWITCHYARD_SIM_LATENCY_SCALE: "0.02",
         SWITCHYARD_GATEWAY_STATS_DELAY_MS: "50",
         TEST_LOCAL_KEY: SECRET_KEY,
+        SWITCHYARD_STORE: "none",
       },
       stdout: "piped",
       stderr: "piped",

@@ -1,0 +1,62 @@
+/** Reading a chat request: JSON, then the OpenAI shape, with errors that name the field. */
+import { z } from "zod";
+import { type ChatRequest, ChatRequestSchema } from "../upstream/types.ts";
+import { invalidRequest } from "./errors.ts";
+
+/** Per-request identifiers the app assigned before the handler ran. */
+export interface RequestIds {
+  requestId: string;
+  traceId: string;
+}
+
+/** Parses a JSON body, naming the problem when it is not JSON. */
+export function parseJson(text: string): unknown {
+  if (text.trim() === "") throw invalidRequest("The request body is empty", null, "invalid_json");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalidRequest(
+      `The request body is not valid JSON: ${error instanceof Error ? error.message : error}`,
+      null,
+      "invalid_json",
+    );
+  }
+}
+
+/** Validates a chat request, naming the first invalid field. */
+export function parseChatRequest(body: unknown): ChatRequest {
+  const parsed = ChatRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = mostSpecific(parsed.error.issues);
+  const param = issue.path.map(String).join(".") || null;
+  const message = issue.code === "invalid_type" && issue.message.endsWith("undefined")
+    ? `Missing required parameter: '${param}'`
+    : `Invalid '${param ?? "body"}': ${issue.message}`;
+  throw invalidRequest(
+    message,
+    param,
+    issue.code === "invalid_type" ? "invalid_type" : "invalid_value",
+  );
+}
+
+/** The deepest issue (a union's failure otherwise names only its root). */
+function mostSpecific(issues: z.core.$ZodIssue[]): z.core.$ZodIssue {
+  let best = issues[0];
+  const visit = (issue: z.core.$ZodIssue, prefix: PropertyKey[]) => {
+    const path = [...prefix, ...issue.path];
+    if (path.length > best.path.length) best = { ...issue, path };
+    if (issue.code === "invalid_union") {
+      for (const branch of issue.errors) for (const sub of branch) visit(sub, path);
+    }
+  };
+  for (const issue of issues) visit(issue, []);
+  return best;
+}
+
+/**
+ * What keeps a split sticky: the OpenAI `user`, else the session header, else the request id —
+ * so a conversation stays on one arm and keeps its provider-side prompt cache.
+ */
+export function stickyKeyOf(body: ChatRequest, request: Request, ids: RequestIds): string {
+  return body.user ?? request.headers.get("x-switchyard-session") ?? ids.requestId;
+}
