@@ -100,7 +100,7 @@ export function clientStream(
     }
   };
 
-  let pending = [...upstream.buffered];
+  const pending = [...upstream.buffered];
   /** The next event: buffered ones first, then from the upstream. */
   const nextEvent = () => pending.length > 0 ? Promise.resolve(pending.shift()) : upstream.next();
   return new ReadableStream<Uint8Array>({
