@@ -10,6 +10,7 @@ import { UpstreamError } from "../upstream/errors.ts";
 import { SseParser } from "../upstream/sse.ts";
 import type { ChatRequest } from "../upstream/types.ts";
 import type { RouteRuntime } from "./runtime.ts";
+import { deadlines } from "./deadlines.ts";
 
 /** Everything an attempt needs besides the route. */
 export interface AttemptInput {
@@ -58,14 +59,28 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
   if (input.signal.aborted) onClientAbort();
   input.signal.addEventListener("abort", onClientAbort, { once: true });
   const totalMs = Math.max(1, Math.min(route.timeouts.totalMs, input.deadline - Date.now()));
-  const totalTimer = setTimeout(() => abort(timeoutError("timeout_total", totalMs)), totalMs);
-  const firstByteTimer = setTimeout(
-    () => abort(timeoutError("timeout_first_byte", route.timeouts.firstByteMs)),
-    route.timeouts.firstByteMs,
-  );
+  const firstByteMs = route.timeouts.firstByteMs;
+  const idleMs = route.timeouts.idleMs;
+  // One deadline serves every timeout of the attempt: it always sits at the earliest that
+  // applies — first byte, then (streaming) the idle gap after the latest event — capped by the
+  // total; when it fires, the phase tells which one passed.
+  let phase: "first_byte" | "body" | "stream" = "first_byte";
+  const onDeadline = () => {
+    const elapsedMs = performance.now() - started;
+    if (elapsedMs >= totalMs - 1) return abort(timeoutError("timeout_total", totalMs));
+    if (phase === "first_byte") return abort(timeoutError("timeout_first_byte", firstByteMs));
+    abort(timeoutError("timeout_idle", idleMs));
+  };
+  const deadline = deadlines.add(started + Math.min(firstByteMs, totalMs), onDeadline);
+  /** Moves to the next phase (or, streaming, restarts the idle gap at an event). */
+  const progress = (next: "body" | "stream") => {
+    phase = next;
+    deadline.at = next === "body"
+      ? started + totalMs
+      : Math.min(started + totalMs, performance.now() + idleMs);
+  };
   const cleanup = () => {
-    clearTimeout(totalTimer);
-    clearTimeout(firstByteTimer);
+    deadlines.remove(deadline);
     input.signal.removeEventListener("abort", onClientAbort);
   };
   const failure = (thrown: unknown): AttemptResult => {
@@ -91,7 +106,7 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
   }
 
   // Non-streaming: headers arrive with the whole answer; the total timeout governs the body.
-  if (!input.stream || !response.ok) clearTimeout(firstByteTimer);
+  if (!input.stream || !response.ok) progress("body");
   if (!response.ok) {
     let text = "";
     try {
@@ -132,9 +147,8 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
   } catch (error) {
     return failure(error);
   }
-  clearTimeout(firstByteTimer);
+  progress("stream");
   const ttftMs = elapsed();
-  const idleMs = route.timeouts.idleMs;
   let finished = buffered.at(-1)?.type === "done";
   if (finished) cleanup(); // an answer with no content at all: nothing more to read
 
@@ -143,16 +157,8 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
     ttftMs,
     async next() {
       if (finished) return undefined;
-      let idleTimer: ReturnType<typeof setTimeout> | undefined;
-      const idle = new Promise<never>((_, reject) => {
-        idleTimer = setTimeout(() => {
-          const error = timeoutError("timeout_idle", idleMs);
-          abort(error);
-          reject(error);
-        }, idleMs);
-      });
       try {
-        const { done, value } = await Promise.race([reader.read(), idle]);
+        const { done, value } = await reader.read();
         if (done) {
           finished = true;
           cleanup();
@@ -161,14 +167,12 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
         if (value.type === "done") {
           finished = true;
           cleanup();
-        }
+        } else progress("stream");
         return value;
       } catch (error) {
         finished = true;
         cleanup();
         throw asUpstreamError(error, controller.signal);
-      } finally {
-        clearTimeout(idleTimer);
       }
     },
     abort(reason) {

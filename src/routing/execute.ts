@@ -226,7 +226,8 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
     }
 
     for (let retry = 0; retry <= runtime.route.retries; retry++) {
-      const release = await options.limiter.acquire(options.queueTimeoutMs, options.signal);
+      const release = options.limiter.tryAcquire() ??
+        await options.limiter.acquire(options.queueTimeoutMs, options.signal);
       if (!release) {
         tracker.releaseProbe();
         const message = `No upstream slot freed within ${options.queueTimeoutMs} ms ` +

@@ -16,6 +16,13 @@ export class Limiter {
     return this.#active;
   }
 
+  /** A slot now, or undefined when all are taken (no waiting; see `acquire`). */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#active >= this.#max) return undefined;
+    this.#active++;
+    return this.#releaser();
+  }
+
   /** Resolves to a release function, or to undefined when no slot freed up in time. */
   async acquire(timeoutMs: number, signal?: AbortSignal): Promise<(() => void) | undefined> {
     if (this.#active < this.#max) {

@@ -34,6 +34,8 @@ export interface ActivePolicy {
    * from live stats; the rest is static.
    */
   routeFacts: Record<string, RouteFacts>;
+  /** `name@version#hash`, the `x-switchyard-policy` header (built once). */
+  policyHeader: string;
 }
 
 export interface ResolveOptions {
@@ -120,7 +122,12 @@ export function activate(policy: Policy, options: ResolveOptions): ActivePolicy 
       health: { ...policy.routeFacts[route.name].health },
     };
   }
-  return { policy, routes, routeFacts };
+  return {
+    policy,
+    routes,
+    routeFacts,
+    policyHeader: `${policy.name}@${policy.version}#${policy.hash}`,
+  };
 }
 
 /** Whether any route of these policies needs the simulators. */

@@ -7,8 +7,10 @@
 import type { Ledger } from "../budget/ledger.ts";
 import type { Reservation } from "../budget/store.ts";
 import { estimateRequestCost } from "../budget/cost.ts";
+import { estimateCost } from "../facts/cost.ts";
 import type { CallerFacts, Facts } from "../facts/facts.ts";
-import type { Route } from "../policy/types.ts";
+import type { Decision } from "../policy/decide.ts";
+import type { Policy } from "../policy/types.ts";
 import type { NormalizedUsage } from "../upstream/types.ts";
 import { ApiError } from "./errors.ts";
 
@@ -38,20 +40,34 @@ export async function addBudgetFacts(
   facts.budgets = levels.budgets;
 }
 
-/** Reserves this request's estimate on the decided route; throws a 429 when a budget is spent. */
+/**
+ * Reserves this request's estimate on the dearest route that may serve it (the decided route or
+ * a fallback: a fallback to a dearer route must not spend past what was reserved); throws a 429
+ * when a budget is spent.
+ */
 export async function admit(
   ledger: Ledger,
   caller: CallerFacts,
   facts: Facts,
-  route: Route,
+  policy: Policy,
+  decision: Decision,
 ): Promise<Reservation> {
-  const estimate = estimateRequestCost(
-    { promptTokens: facts.prompt.tokens, maxTokens: facts.request.max_tokens },
-    route.price,
-  );
+  const cap = facts.budget.max_cost_usd;
+  let estimateUsd = 0;
+  for (const name of [decision.route, ...decision.fallbacks]) {
+    const route = policy.routes[name];
+    if (!route) continue;
+    // A route over the request's cost cap is never tried (execute skips it): it spends nothing.
+    if (cap !== undefined && estimateCost(facts, facts.routes[name]) > cap) continue;
+    const estimate = estimateRequestCost(
+      { promptTokens: facts.prompt.tokens, maxTokens: facts.request.max_tokens },
+      route.price,
+    );
+    estimateUsd = Math.max(estimateUsd, estimate.usd);
+  }
   let admission;
   try {
-    admission = await ledger.admit(caller, facts.tags, estimate.usd);
+    admission = await ledger.admit(caller, facts.tags, estimateUsd);
   } catch (error) {
     throw ledgerDown(error);
   }

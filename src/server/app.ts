@@ -114,8 +114,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   };
 }
 
-const json = (body: unknown, headers: Headers, status = 200) => {
-  headers.set("content-type", "application/json");
+/** Response headers, built as a plain object: one copy into the Response at the end. */
+export type ResponseHeaders = Record<string, string>;
+
+const json = (body: unknown, headers: ResponseHeaders, status = 200) => {
+  headers["content-type"] = "application/json";
   return new Response(JSON.stringify(body), { status, headers });
 };
 
@@ -132,7 +135,7 @@ export interface Endpoint {
     request: Request,
     ctx: ServerContext,
     ids: RequestIds,
-    headers: Headers,
+    headers: ResponseHeaders,
   ): Promise<Response>;
 }
 
@@ -203,10 +206,22 @@ for (const endpoint of ENDPOINTS) {
   BY_PATH.set(endpoint.path, [...(BY_PATH.get(endpoint.path) ?? []), endpoint]);
 }
 
+/** The path of a request URL without parsing it whole (hot path), trailing slashes dropped. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  let end = url.length;
+  const query = url.indexOf("?", start);
+  if (query >= 0) end = query;
+  const hash = url.indexOf("#", start);
+  if (hash >= 0 && hash < end) end = hash;
+  while (end > start + 1 && url.charCodeAt(end - 1) === 47) end--;
+  return url.slice(start, end);
+}
+
 /** Dispatches one request. */
 async function handle(request: Request, ctx: ServerContext): Promise<Response> {
-  const url = new URL(request.url);
-  const path = url.pathname.replace(/\/+$/, "") || "/";
+  const path = pathOf(request.url);
   const candidates = BY_PATH.get(path);
   if (candidates) nameServerSpan(request.method, path);
   const ids: RequestIds = {
@@ -214,19 +229,19 @@ async function handle(request: Request, ctx: ServerContext): Promise<Response> {
     traceId: activeTraceId() ?? traceIdFromParent(request.headers.get("traceparent")) ??
       randomTraceId(),
   };
-  const headers = new Headers({
+  const headers: ResponseHeaders = {
     "x-request-id": ids.requestId,
     "x-switchyard-trace-id": ids.traceId,
-  });
+  };
   try {
     const endpoint = candidates?.find((e) => e.method === request.method);
     if (endpoint) return await endpoint.handle(request, ctx, ids, headers);
     if (candidates) {
-      throw new ApiError(405, `Method ${request.method} is not allowed on ${url.pathname}`, {
+      throw new ApiError(405, `Method ${request.method} is not allowed on ${path}`, {
         code: "method_not_allowed",
       });
     }
-    throw new ApiError(404, `Unknown endpoint ${request.method} ${url.pathname}`, {
+    throw new ApiError(404, `Unknown endpoint ${request.method} ${path}`, {
       code: "unknown_url",
     });
   } catch (error) {
@@ -268,7 +283,7 @@ async function dryRun(
   request: Request,
   ctx: ServerContext,
   ids: RequestIds,
-  headers: Headers,
+  headers: ResponseHeaders,
 ): Promise<Response> {
   const caller = await callerOf(request, ctx.auth);
   const body = parseChatRequest(parseJson(await readBody(request, ctx.config.maxBodyBytes)));

@@ -13,6 +13,7 @@ import { type AttemptRecord, execute, type ExecuteResult } from "../routing/exec
 import type { ActivePolicy, RouteRuntime } from "../routing/runtime.ts";
 import type { UpstreamError } from "../upstream/errors.ts";
 import type { NormalizedUsage } from "../upstream/types.ts";
+import { telemetryActive } from "../telemetry/active.ts";
 import { recordDecision, recordFallback, recordOverhead } from "../telemetry/metrics.ts";
 import { ATTR, SY } from "../telemetry/names.ts";
 import {
@@ -27,6 +28,7 @@ import { readBody } from "./body.ts";
 import type { ServerContext } from "./context.ts";
 import { type Outcome, recordDecisionLog, shadowDecision } from "./decision_log.ts";
 import { ApiError, errorResponse } from "./errors.ts";
+import type { ResponseHeaders } from "./app.ts";
 import { parseChatRequest, parseJson, type RequestIds, stickyKeyOf } from "./request.ts";
 import { clientStream } from "./stream.ts";
 
@@ -37,22 +39,25 @@ export { parseChatRequest, parseJson, stickyKeyOf } from "./request.ts";
 const ANONYMOUS: CallerFacts = { tags: [] };
 
 /** Sets the routing headers every chat response carries. */
-function routingHeaders(headers: Headers, active: ActivePolicy, decision: Decision) {
-  const p = active.policy;
-  headers.set("x-switchyard-policy", `${p.name}@${p.version}#${p.hash}`);
-  headers.set("x-switchyard-rule", decision.rule ?? "(default)");
-  headers.set("x-switchyard-route", decision.route);
-  headers.set("x-switchyard-via", decision.via);
+function routingHeaders(headers: ResponseHeaders, active: ActivePolicy, decision: Decision) {
+  headers["x-switchyard-policy"] = active.policyHeader;
+  headers["x-switchyard-rule"] = decision.rule ?? "(default)";
+  headers["x-switchyard-route"] = decision.route;
+  headers["x-switchyard-via"] = decision.via;
 }
 
-function attemptHeaders(headers: Headers, active: ActivePolicy, attempts: AttemptRecord[]) {
+function attemptHeaders(
+  headers: ResponseHeaders,
+  active: ActivePolicy,
+  attempts: AttemptRecord[],
+) {
   const tried = attempts.filter((a) => !a.skipped);
-  headers.set("x-switchyard-attempts", String(tried.length));
+  headers["x-switchyard-attempts"] = String(tried.length);
   const served = tried.at(-1);
   if (served) {
-    headers.set("x-switchyard-route", served.route);
-    headers.set("x-switchyard-via", served.via);
-    if (active.routes[served.route]?.simulated) headers.set("x-switchyard-simulated", "true");
+    headers["x-switchyard-route"] = served.route;
+    headers["x-switchyard-via"] = served.via;
+    if (active.routes[served.route]?.simulated) headers["x-switchyard-simulated"] = "true";
   }
 }
 
@@ -102,18 +107,13 @@ export async function chatCompletions(
   request: Request,
   ctx: ServerContext,
   ids: RequestIds,
-  headers: Headers,
+  headers: ResponseHeaders,
 ): Promise<Response> {
   const started = performance.now();
-  // Deno aborts request.signal once a response is sent (even a streaming one), so the signal is
-  // only followed until the response starts; after that, a disconnect cancels the body stream.
-  const clientGone = new AbortController();
-  const onClientAbort = () => clientGone.abort();
-  request.signal.addEventListener("abort", onClientAbort, { once: true });
   const outcome: Outcome = { ids, started, attempts: [] };
   let reservation: Reservation | undefined;
   try {
-    const caller = (await callerOf(request, ctx.auth)) ?? ANONYMOUS;
+    const caller = ctx.auth?.enabled ? (await callerOf(request, ctx.auth)) ?? ANONYMOUS : ANONYMOUS;
     const body = parseChatRequest(parseJson(await readBody(request, ctx.config.maxBodyBytes)));
     const active = ctx.policies.current;
     outcome.active = active;
@@ -144,7 +144,7 @@ export async function chatCompletions(
       annotateServerSpan({ [SY.budgetRemainingUsd]: facts.budget.remaining_usd });
     }
     if (ctx.ledger) {
-      reservation = await admit(ctx.ledger, caller, facts, active.policy.routes[decision.route]);
+      reservation = await admit(ctx.ledger, caller, facts, active.policy, decision);
     }
 
     const stream = body.stream === true;
@@ -155,37 +155,43 @@ export async function chatCompletions(
       request: body,
       stream,
       headers: { "x-request-id": ids.requestId },
-      signal: clientGone.signal,
+      // Switchyard runs with --unstable-no-legacy-abort: request.signal aborts only when the
+      // client disconnects (not when a response is sent), so attempts can follow it directly.
+      signal: request.signal,
       deadline: Date.now() + ctx.config.requestTimeoutMs,
       health: ctx.health,
       limiter: ctx.limiter,
       queueTimeoutMs: ctx.config.queueTimeoutMs,
       maxRetryAfterMs: ctx.config.maxRetryAfterMs,
-      observer: attemptTracer({
-        request: body,
-        captureContent: ctx.config.captureContent,
-        gatewayStats: ctx.gatewayStats,
-      }),
+      observer: telemetryActive()
+        ? attemptTracer({
+          request: body,
+          captureContent: ctx.config.captureContent,
+          gatewayStats: ctx.gatewayStats,
+        })
+        : undefined,
     });
     outcome.attempts = result.attempts;
     attemptHeaders(headers, active, result.attempts);
     const overheadMs = Math.max(0, performance.now() - started - result.waitMs);
     const tried = result.attempts.filter((a) => !a.skipped);
-    annotateServerSpan({
-      [SY.requestId]: ids.requestId,
-      [SY.attempts]: tried.length,
-      [SY.overheadMs]: Math.round(overheadMs * 100) / 100,
-      [ATTR.gatewayRequestModel]: body.model,
-      [ATTR.gatewayProvidersAttempted]: tried.map((a) =>
-        active.routes[a.route]?.adapter.genAiProviderName ?? a.route
-      ),
-    });
+    if (telemetryActive()) {
+      annotateServerSpan({
+        [SY.requestId]: ids.requestId,
+        [SY.attempts]: tried.length,
+        [SY.overheadMs]: Math.round(overheadMs * 100) / 100,
+        [ATTR.gatewayRequestModel]: body.model,
+        [ATTR.gatewayProvidersAttempted]: tried.map((a) =>
+          active.routes[a.route]?.adapter.genAiProviderName ?? a.route
+        ),
+      });
+    }
     if (!result.ok) throw failureError(result.error, result.attempts);
     const served = result.runtime;
     outcome.servedBy = served.route.name;
     recordOverhead(overheadMs, served.route.name, served.route.via);
     if (served.route.name !== decision.route) recordFallback(decision.route, served.route.name);
-    headers.set("x-switchyard-overhead-ms", overheadMs.toFixed(2));
+    headers["x-switchyard-overhead-ms"] = overheadMs.toFixed(2);
 
     /** Stores the spend of what was served; resolves once it is durable. */
     const settle = async (usage: NormalizedUsage | undefined, sentChars: number) => {
@@ -201,8 +207,8 @@ export async function chatCompletions(
       const upstream = result.result.stream;
       const streamStarted = performance.now();
       const attemptStartedAgo = upstream.ttftMs;
-      headers.set("content-type", "text/event-stream; charset=utf-8");
-      headers.set("cache-control", "no-cache");
+      headers["content-type"] = "text/event-stream; charset=utf-8";
+      headers["cache-control"] = "no-cache";
       const finish = result.finish!;
       const events = clientStream(upstream, {
         includeUsage: body.stream_options?.include_usage === true,
@@ -227,7 +233,7 @@ export async function chatCompletions(
     }
     const completion = result.result.completion;
     await settle(completion.usage, 0);
-    headers.set("content-type", "application/json");
+    headers["content-type"] = "application/json";
     outcome.status = 200;
     recordDecisionLog(ctx, outcome);
     return new Response(completion.raw ?? JSON.stringify(completion.response), {
@@ -251,8 +257,6 @@ export async function chatCompletions(
     outcome.status = response.status;
     recordDecisionLog(ctx, outcome);
     return response;
-  } finally {
-    request.signal.removeEventListener("abort", onClientAbort);
   }
 }
 

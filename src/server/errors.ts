@@ -65,11 +65,14 @@ export function invalidRequest(message: string, param: string | null = null, cod
 }
 
 /** Turns any error into an OpenAI-shaped JSON response. Unknown errors become a bare 500. */
-export function errorResponse(error: unknown, headers: Headers = new Headers()): Response {
+export function errorResponse(
+  error: unknown,
+  headers: Record<string, string> = {},
+): Response {
   const apiError = error instanceof ApiError
     ? error
     : new ApiError(500, "Internal error in Switchyard", { code: "internal_error" });
-  headers.set("content-type", "application/json");
-  for (const [name, value] of Object.entries(apiError.headers)) headers.set(name, value);
+  headers["content-type"] = "application/json";
+  Object.assign(headers, apiError.headers);
   return new Response(JSON.stringify(apiError.body()), { status: apiError.status, headers });
 }

@@ -18,6 +18,6 @@ export function traceIdFromParent(traceparent: string | null): string | undefine
 
 /** 32 random hex digits: a trace id when no tracing is active. */
 export function randomTraceId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  // A v4 UUID is 122 random bits in 32 hex digits: generated natively, it is the cheapest source.
+  return crypto.randomUUID().replaceAll("-", "");
 }

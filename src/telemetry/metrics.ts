@@ -4,6 +4,7 @@
  * Switchyard's own overhead, fallbacks and cost. Instruments are created once, at load.
  */
 import { metrics } from "@opentelemetry/api";
+import { telemetryActive } from "./active.ts";
 import type { RouteRuntime } from "../routing/runtime.ts";
 import type { NormalizedUsage } from "../upstream/types.ts";
 import { ATTR, METRIC, SY, TRACER_NAME } from "./names.ts";
@@ -103,11 +104,13 @@ export function recordAttemptMetrics(attempt: {
 
 /** Records the decision time of one request. */
 export function recordDecision(micros: number, policy: string, rule: string): void {
+  if (!telemetryActive()) return;
   decisionDuration.record(micros / 1000, { [SY.policyName]: policy, [SY.rule]: rule });
 }
 
 /** Records Switchyard's own time for one request. */
 export function recordOverhead(ms: number, route: string, via: string): void {
+  if (!telemetryActive()) return;
   overhead.record(ms, { [SY.route]: route, [SY.via]: via });
 }
 
@@ -128,6 +131,7 @@ const shadowDecisions = meter.createCounter(METRIC.shadowDecisions, {
 
 /** Counts one shadow decision against the real one. */
 export function recordShadow(realRoute: string, shadowRoute: string): void {
+  if (!telemetryActive()) return;
   shadowDecisions.add(1, {
     "switchyard.shadow.agree": realRoute === shadowRoute,
     "switchyard.route": realRoute,
@@ -137,5 +141,6 @@ export function recordShadow(realRoute: string, shadowRoute: string): void {
 
 /** Counts a request served by a fallback. */
 export function recordFallback(from: string, to: string): void {
+  if (!telemetryActive()) return;
   fallbacks.add(1, { "switchyard.from_route": from, "switchyard.to_route": to });
 }

@@ -13,6 +13,7 @@ import type { AttemptEnd, AttemptObserver, AttemptRecord } from "../routing/exec
 import type { RouteRuntime } from "../routing/runtime.ts";
 import type { ChatRequest } from "../upstream/types.ts";
 import type { GatewayStatsFetcher } from "./gateway_stats.ts";
+import { telemetryActive } from "./active.ts";
 import { recordAttemptMetrics } from "./metrics.ts";
 import { ATTR, EVENT, SPAN, SY, TRACER_NAME } from "./names.ts";
 
@@ -49,6 +50,7 @@ export function failServerSpan(status: number, type: string): void {
 export async function traceDecision(
   run: () => Promise<Decision>,
 ): Promise<Decision> {
+  if (!telemetryActive()) return await run();
   const span = tracer.startSpan(SPAN.decide);
   try {
     const decision = await run();
