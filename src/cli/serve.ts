@@ -106,7 +106,7 @@ export async function serve(args: string[]): Promise<number> {
     await fleet?.close();
     if (error instanceof PolicyError) {
       console.error(
-        `Cannot start: the policy is invalid.\n${
+        `Cannot start: a configuration file is invalid.\n${
           error.problems.filter((p) => p.severity === "error").map(formatProblem).join("\n")
         }`,
       );

@@ -333,7 +333,7 @@ function routeFacts(routes: Record<string, Route>): Record<string, RouteFacts> {
 
 /** Compiles accepted-model globs and route names into one test, at load. */
 function modelMatcher(patterns: string[], routeNames: string[]): (model: string) => boolean {
-  const exact = new Set([...routeNames, ...patterns.filter((p) => !p.includes("*"))]);
+  const exact = new Set(["auto", ...routeNames, ...patterns.filter((p) => !p.includes("*"))]);
   const globs = patterns.filter((p) => p.includes("*")).map((p) =>
     p.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")
   );

@@ -58,7 +58,10 @@ export const RouteSchema = z.strictObject({
     "`direct`: straight to the provider. `gateway`: through a gateway such as OpenRouter.",
   ),
   provider: z.enum(PROVIDERS).describe("The wire format and default endpoint of the upstream."),
-  model: z.string().min(1).describe("The upstream's model id."),
+  model: z.string().min(1).describe(
+    "The upstream's model id, or `$request` to pass on the model the client asked for " +
+      "(a gateway route serving many models).",
+  ),
   base_url: z.string().min(1).optional().describe(
     "Overrides the provider's endpoint. `${VAR}` is replaced by an environment variable at load.",
   ),
@@ -69,7 +72,7 @@ export const RouteSchema = z.strictObject({
     "Context window in tokens (prompt plus output).",
   ),
   max_output_tokens: z.number().int().positive().optional().describe(
-    "The model's output limit; used by $cost when a request sets no max_tokens.",
+    "The model's output limit, for reference (shown in GET /v1/models).",
   ),
   timeout_ms: TimeoutSchema.prefault({}),
   fallback_on_status: z.array(z.number().int().min(400).max(499)).optional().describe(
@@ -140,8 +143,8 @@ export const PolicySchema = z.strictObject({
     reason: z.string().optional(),
   }).describe("Where requests go when no rule matches."),
   accept_models: z.array(z.string().min(1)).default(["auto"]).describe(
-    "Model names clients may send, as glob patterns (`*` matches anything). Route names are " +
-      "always accepted. Any other model is answered with 404 model_not_found.",
+    "Model names clients may send, as glob patterns (`*` matches anything). `auto` and route " +
+      "names are always accepted. Any other model is answered with 404 model_not_found.",
   ),
   evaluation: EvaluationSchema.prefault({}),
 });

@@ -6,6 +6,9 @@ import type { RouteFacts } from "../facts/facts.ts";
 import type { GatewayOptions, ProviderName } from "../upstream/adapter.ts";
 import type { PolicyProblem } from "./problems.ts";
 
+/** A route `model` that means "the model the client asked for". */
+export const REQUESTED_MODEL = "$request";
+
 /** A route as the engine and the executor use it. */
 export interface Route {
   name: string;

@@ -11,6 +11,7 @@ import { SseParser } from "../upstream/sse.ts";
 import type { ChatRequest } from "../upstream/types.ts";
 import type { RouteRuntime } from "./runtime.ts";
 import { deadlines } from "./deadlines.ts";
+import { REQUESTED_MODEL } from "../policy/types.ts";
 
 /** Everything an attempt needs besides the route. */
 export interface AttemptInput {
@@ -50,7 +51,11 @@ const timeoutError = (kind: "timeout_first_byte" | "timeout_total" | "timeout_id
 /** Runs one attempt against one route. Never throws: failures are values. */
 export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promise<AttemptResult> {
   const started = performance.now();
-  const { route, adapter, target } = runtime;
+  const { route, adapter } = runtime;
+  // A `$request` route passes on the model the client named (a gateway serving many models).
+  const target = route.model === REQUESTED_MODEL
+    ? { ...runtime.target, model: input.request.model }
+    : runtime.target;
   const controller = new AbortController();
   const abort = (reason: UpstreamError) => {
     if (!controller.signal.aborted) controller.abort(reason);

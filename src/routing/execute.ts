@@ -58,6 +58,10 @@ export interface AttemptEnd {
   /** The provider a gateway says served it. */
   servedBy?: string;
   error?: UpstreamError;
+  /** The answer's messages (non-streaming) — recorded only when content capture is on. */
+  output?: unknown[];
+  /** A streamed answer's text, when content capture is on. */
+  outputText?: string;
 }
 
 /** Hooks that see every attempt (telemetry). */
@@ -319,6 +323,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
           responseId: completion.response.id,
           responseModel: completion.response.model,
           servedBy: completion.servedBy,
+          output: completion.response.choices.map((c) => c.message),
         });
         return { ok: true, runtime, result, attempts, waitMs };
       }

@@ -24,6 +24,7 @@ import { ApiError, errorResponse } from "./errors.ts";
 import { randomTraceId, requestIdOf, traceIdFromParent } from "./ids.ts";
 import { PolicyHolder } from "./policies.ts";
 import { openServices } from "./services.ts";
+import { addBudgetFacts } from "./accounting.ts";
 import { ShadowStats } from "./decision_log.ts";
 import { activeTraceId, nameServerSpan } from "../telemetry/spans.ts";
 import { GatewayStatsFetcher, type StatsTimings } from "../telemetry/gateway_stats.ts";
@@ -269,6 +270,7 @@ function models(ctx: ServerContext) {
           via: r.route.via,
           model: r.route.model,
           context_tokens: r.route.contextTokens,
+          ...(r.route.maxOutputTokens ? { max_output_tokens: r.route.maxOutputTokens } : {}),
           simulated: r.simulated,
           available: r.available,
         },
@@ -290,6 +292,8 @@ async function dryRun(
   const active = ctx.policies.current;
   ctx.refreshHealth(active);
   const facts = buildFacts(body, { headers: request.headers, caller, routes: active.routeFacts });
+  // The same budget facts the real request would see, so the dry run decides alike.
+  if (ctx.ledger) await addBudgetFacts(ctx.ledger, caller ?? { tags: [] }, facts);
   const decision = await decide(active.policy, facts, {
     stickyKey: stickyKeyOf(body, request, ids),
   });

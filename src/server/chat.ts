@@ -14,7 +14,12 @@ import type { ActivePolicy, RouteRuntime } from "../routing/runtime.ts";
 import type { UpstreamError } from "../upstream/errors.ts";
 import type { NormalizedUsage } from "../upstream/types.ts";
 import { telemetryActive } from "../telemetry/active.ts";
-import { recordDecision, recordFallback, recordOverhead } from "../telemetry/metrics.ts";
+import {
+  recordBudgetRemaining,
+  recordDecision,
+  recordFallback,
+  recordOverhead,
+} from "../telemetry/metrics.ts";
 import { ATTR, SY } from "../telemetry/names.ts";
 import {
   annotateServerSpan,
@@ -140,8 +145,13 @@ export async function chatCompletions(
     outcome.shadow = shadowDecision(ctx, facts, stickyKey, decision);
     recordDecision(decision.micros, active.policy.name, decision.rule ?? "(default)");
     routingHeaders(headers, active, decision);
-    if (facts.budget.remaining_usd !== undefined) {
+    if (facts.budget.remaining_usd !== undefined && telemetryActive()) {
       annotateServerSpan({ [SY.budgetRemainingUsd]: facts.budget.remaining_usd });
+      recordBudgetRemaining(
+        facts.budget.name ?? "(unnamed)",
+        facts.budget.window,
+        facts.budget.remaining_usd,
+      );
     }
     if (ctx.ledger) {
       reservation = await admit(ctx.ledger, caller, facts, active.policy, decision);
@@ -212,6 +222,7 @@ export async function chatCompletions(
       const finish = result.finish!;
       const events = clientStream(upstream, {
         includeUsage: body.stream_options?.include_usage === true,
+        keepText: ctx.config.captureContent && telemetryActive(),
         async onEnd(summary) {
           finish({
             ok: summary.ok,
@@ -222,6 +233,7 @@ export async function chatCompletions(
             responseId: summary.responseId,
             responseModel: summary.responseModel,
             servedBy: summary.servedBy,
+            outputText: summary.text,
           });
           await settle(summary.usage, summary.contentChars);
           outcome.status = summary.ok ? 200 : 502;

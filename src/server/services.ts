@@ -14,6 +14,7 @@ import type { ResolveOptions } from "../routing/runtime.ts";
 import { createDecisionLog, type DecisionLog } from "../log/writer.ts";
 import type { Authenticator } from "./auth.ts";
 import { PolicyHolder } from "./policies.ts";
+import { observeDecisionLogFailures } from "../telemetry/metrics.ts";
 
 export interface Services {
   auth?: Authenticator;
@@ -86,6 +87,8 @@ export async function openServices(
         logger: (message) => options.log(`decision log: ${message}`),
       });
       opened.push(decisionLog);
+      const log = decisionLog;
+      observeDecisionLogFailures(() => log.status().writeErrors);
     }
     let shadow: PolicyHolder | undefined;
     if (config.shadowPolicy) {

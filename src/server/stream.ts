@@ -23,6 +23,8 @@ export interface StreamSummary {
   contentChunks: number;
   /** Characters of content forwarded, for the same estimate. */
   contentChars: number;
+  /** The streamed text, only when asked for (content capture). */
+  text?: string;
 }
 
 const encoder = new TextEncoder();
@@ -57,6 +59,8 @@ export function clientStream(
   upstream: UpstreamStream,
   options: {
     includeUsage: boolean;
+    /** Keep the streamed text (for opt-in content capture): parses every content chunk. */
+    keepText?: boolean;
     onEnd: (summary: StreamSummary) => Promise<void> | void;
   },
 ): ReadableStream<Uint8Array> {
@@ -83,6 +87,10 @@ export function clientStream(
     if (event.content) {
       summary.contentChunks++;
       summary.contentChars += contentLength(event.data);
+      if (options.keepText) {
+        const delta = JSON.parse(event.data).choices?.[0]?.delta?.content;
+        if (typeof delta === "string") summary.text = (summary.text ?? "") + delta;
+      }
     }
   };
   /** Ends the stream: records first, then the last bytes, then close. */

@@ -139,6 +139,28 @@ export function recordShadow(realRoute: string, shadowRoute: string): void {
   });
 }
 
+const budgetRemaining = meter.createGauge(METRIC.budgetRemaining, {
+  unit: "USD",
+  description: "What is left of the tightest budget that applied to the latest request",
+});
+
+/** Records the remaining amount of a budget, as seen by a request. */
+export function recordBudgetRemaining(budget: string, window: string, remainingUsd: number): void {
+  if (!telemetryActive()) return;
+  budgetRemaining.record(remainingUsd, {
+    "switchyard.budget": budget,
+    "switchyard.window": window,
+  });
+}
+
+/** Exports the decision log's write failures as a counter (observed at each collection). */
+export function observeDecisionLogFailures(writeErrors: () => number): void {
+  if (!telemetryActive()) return;
+  meter.createObservableCounter(METRIC.decisionLogFailures, {
+    description: "Failed decision-log writes (the records are held and retried)",
+  }).addCallback((result) => result.observe(writeErrors()));
+}
+
 /** Counts a request served by a fallback. */
 export function recordFallback(from: string, to: string): void {
   if (!telemetryActive()) return;

@@ -86,7 +86,7 @@ export const METRIC = {
   timeToFirstChunk: "gen_ai.client.operation.time_to_first_chunk",
   decisionDuration: "switchyard.decision.duration",
   overhead: "switchyard.overhead.duration",
-  requestDuration: "switchyard.request.duration",
+  budgetRemaining: "switchyard.budget.remaining",
   fallbacks: "switchyard.fallbacks",
   gatewayOverhead: "switchyard.gateway.overhead",
   cost: "switchyard.cost",

@@ -12,6 +12,7 @@ import type { Decision } from "../policy/decide.ts";
 import type { AttemptEnd, AttemptObserver, AttemptRecord } from "../routing/execute.ts";
 import type { RouteRuntime } from "../routing/runtime.ts";
 import type { ChatRequest } from "../upstream/types.ts";
+import { REQUESTED_MODEL } from "../policy/types.ts";
 import type { GatewayStatsFetcher } from "./gateway_stats.ts";
 import { telemetryActive } from "./active.ts";
 import { recordAttemptMetrics } from "./metrics.ts";
@@ -92,12 +93,13 @@ export function attemptTracer(options: AttemptTracingOptions): AttemptObserver {
   return {
     start(runtime: RouteRuntime, record: AttemptRecord) {
       const started = performance.now();
-      const span: Span = tracer.startSpan(SPAN.attempt(runtime.route.model), {
+      const model = runtime.route.model === REQUESTED_MODEL ? request.model : runtime.route.model;
+      const span: Span = tracer.startSpan(SPAN.attempt(model), {
         kind: SpanKind.CLIENT,
         attributes: {
           [ATTR.genAiOperation]: "chat",
           [ATTR.genAiProvider]: runtime.adapter.genAiProviderName,
-          [ATTR.genAiRequestModel]: runtime.route.model,
+          [ATTR.genAiRequestModel]: model,
           [ATTR.genAiRequestStream]: request.stream === true,
           [ATTR.serverAddress]: runtime.server.address,
           [ATTR.serverPort]: runtime.server.port,
@@ -145,6 +147,14 @@ export function attemptTracer(options: AttemptTracingOptions): AttemptObserver {
             span.setAttribute(SY.costSource, cost.source);
           }
           span.setAttribute(SY.outcome, final.outcome);
+          if (options.captureContent && (details.output || details.outputText !== undefined)) {
+            span.setAttribute(
+              ATTR.genAiOutputMessages,
+              JSON.stringify(
+                details.output ?? [{ role: "assistant", content: details.outputText }],
+              ),
+            );
+          }
           if (details.error) {
             span.setAttribute(ATTR.errorType, details.error.kind);
             span.setStatus({ code: SpanStatusCode.ERROR, message: details.error.message });

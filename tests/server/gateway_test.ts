@@ -162,3 +162,46 @@ for (const stream of [false, true]) {
     assert.equal(direct.headers.get("x-title"), null);
   });
 }
+
+Deno.test("gateway: a `$request` route passes on the model the client asked for", async () => {
+  await using stub = startStubUpstream();
+  const policy = `
+name: any
+version: 1
+accept_models: ["*/*"]
+routes:
+  any:
+    via: gateway
+    provider: openrouter
+    model: $request
+    base_url: ${stub.origin}/api/v1
+    price: { input: 1, output: 4 }
+    context_tokens: 128000
+    gateway: { models: [google/gemini-2.5-flash] }
+default: { route: any }
+`;
+  await using server = await startTestServer({ policy, env: { OPENROUTER_API_KEY: "or-key" } });
+  const response = await chat(server, { ...hello(), model: "meta-llama/llama-3.3-70b-instruct" });
+  assert.equal(response.status, 200);
+  await response.body?.cancel();
+  assert.equal(stub.seen.at(-1)?.body.model, "meta-llama/llama-3.3-70b-instruct");
+  assert.deepEqual(stub.seen.at(-1)?.body.models, ["google/gemini-2.5-flash"]);
+  const models = await (await fetch(`${server.url}/v1/models`)).json();
+  assert.equal(models.data[1].switchyard.model, "$request");
+});
+
+Deno.test("gateway: `auto` is accepted even when accept_models does not list it", async () => {
+  await using stub = startStubUpstream();
+  const policy = `
+name: strict
+version: 1
+accept_models: ["*/*"]
+routes:
+  any: { via: gateway, provider: openrouter, model: openai/gpt-4o-mini, base_url: "${stub.origin}/api/v1", price: { input: 1, output: 1 }, context_tokens: 1000 }
+default: { route: any }
+`;
+  await using server = await startTestServer({ policy, env: { OPENROUTER_API_KEY: "k" } });
+  const response = await chat(server, hello());
+  assert.equal(response.status, 200);
+  await response.body?.cancel();
+});

@@ -330,3 +330,72 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "telemetry: prompt and completion text are recorded only when content capture is on",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using receiver = startReceiver();
+    const dir = await Deno.makeTempDir();
+    const file = `${dir}/policy.yaml`;
+    await Deno.writeTextFile(file, policy("http://127.0.0.1:9/v1"));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--unstable-no-legacy-abort", "src/cli.ts", "serve", "--port", "0"]
+        .concat(["--policy", file, "--no-watch", "--capture-content"]),
+      env: {
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_SERVICE_NAME: "switchyard",
+        SWITCHYARD_SIM_LATENCY_SCALE: "0.02",
+        SWITCHYARD_STORE: "none",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    try {
+      const base = await readBanner(child.stdout);
+      for (const stream of [false, true]) {
+        const response = await fetch(`${base}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "auto",
+            stream,
+            messages: [{ role: "user", content: `Capture ${PROMPT_MARKER}` }],
+          }),
+        });
+        await response.text();
+      }
+      child.kill("SIGTERM");
+      assert.equal((await child.status).code, 0);
+      await receiver.waitFor(
+        (spans) => spans.filter((s) => s.name === "chat gpt-4o-mini").length >= 2,
+        10_000,
+      );
+      const attempts = receiver.spans().filter((s) => s.name === "chat gpt-4o-mini");
+      for (const attempt of attempts) {
+        const input = JSON.parse(String(attempt.attributes["gen_ai.input.messages"]));
+        assert.match(input[0].content, new RegExp(PROMPT_MARKER));
+        const output = JSON.parse(String(attempt.attributes["gen_ai.output.messages"]));
+        assert.equal(output[0].role, "assistant");
+        assert.match(
+          output[0].content,
+          new RegExp(`Capture ${PROMPT_MARKER}`),
+          "the answer echoes",
+        );
+      }
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already stopped.
+      }
+      await child.status;
+      await stderr;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
