@@ -10,6 +10,7 @@
  * expressions through both and requires identical results.
  */
 import type jsonata from "jsonata";
+import type { AstNode as Node } from "./ast.ts";
 import type { Condition } from "./types.ts";
 
 /** Thrown inside a closure to hand the evaluation to jsonata. */
@@ -17,28 +18,6 @@ const DEFER = Symbol("defer-to-jsonata");
 
 type Scope = { facts: unknown; bindings: Record<string, unknown> };
 type Closure = (scope: Scope) => unknown;
-
-interface Node {
-  type: string;
-  value?: unknown;
-  steps?: Node[];
-  lhs?: Node;
-  rhs?: Node;
-  expression?: Node;
-  expressions?: Node[];
-  arguments?: Node[];
-  procedure?: Node;
-  condition?: Node;
-  then?: Node;
-  else?: Node;
-  predicate?: unknown;
-  stages?: unknown;
-  group?: unknown;
-  focus?: unknown;
-  index?: unknown;
-  tuple?: unknown;
-  keepArray?: unknown;
-}
 
 /** Not compilable: the expression is left to jsonata. */
 class Unsupported extends Error {}

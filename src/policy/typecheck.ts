@@ -4,27 +4,8 @@
  * reported: anything the checker cannot type is left to run time.
  */
 import type jsonata from "jsonata";
+import type { AstNode as Node } from "./ast.ts";
 import type { FactShape } from "../facts/shape.ts";
-
-/** The parts of jsonata's AST nodes we read (its bundled types omit several). */
-interface Node {
-  type: string;
-  value?: unknown;
-  position?: number;
-  steps?: Node[];
-  lhs?: unknown;
-  rhs?: unknown;
-  expression?: Node;
-  expressions?: Node[];
-  arguments?: Node[];
-  procedure?: Node;
-  condition?: Node;
-  then?: Node;
-  else?: Node;
-  predicate?: unknown[];
-  stages?: unknown[];
-  group?: unknown;
-}
 
 /** A problem at a character offset of the expression. */
 export interface ExpressionIssue {
@@ -172,8 +153,8 @@ export function checkExpression(
         if (root) return pathType({ type: "path", steps: [node] } as Node);
         return "unknown";
       case "binary": {
-        const lhs = node.lhs as Node;
-        const rhs = node.rhs as Node;
+        const lhs = node.lhs!;
+        const rhs = node.rhs!;
         infer(lhs, root);
         infer(rhs, root);
         const op = String(node.value);

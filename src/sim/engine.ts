@@ -6,6 +6,7 @@
  * plan in its own wire format, paced by `pace()`.
  */
 import { estimateTokens } from "../facts/tokens.ts";
+import { hash32, random } from "../seeded.ts";
 
 /** How fast a simulated model answers. */
 export interface LatencyProfile {
@@ -103,27 +104,7 @@ const WORDS = (
   "latency budget and health decide which provider answers this simulated reply is deterministic"
 ).split(" ");
 
-/** A deterministic 32-bit hash (FNV-1a), to derive answers and ids from inputs. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** A small seeded PRNG (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { hash32, random } from "../seeded.ts";
 
 /** Builds example arguments that satisfy a JSON Schema's required properties. */
 function exampleArguments(schema: Record<string, unknown> | undefined, seed: string): string {

@@ -9,18 +9,8 @@ import { decide } from "../../src/policy/decide.ts";
 import type { Policy } from "../../src/policy/types.ts";
 import { DECISION_LOG_VERSION, type DecisionRecord } from "../../src/log/record.ts";
 import { loggedDecision, redactFacts } from "../../src/log/redact.ts";
-
-/** A small seeded PRNG (mulberry32), so generated logs are the same on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Generated logs are the same on every run: one seeded generator.
+import { random } from "../../src/seeded.ts";
 
 /** Median latency each route answers in, for the generated attempts. */
 export const ROUTE_LATENCY_MS: Record<string, number> = {
