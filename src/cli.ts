@@ -16,7 +16,7 @@ const USAGE = `Usage: switchyard <command>
   policy replay <log…> [--policy file] [--format pretty|json|markdown]
   policy diff --base <git-rev> [--policy file] [--log file…] [--format pretty|markdown|json]
               [--fail-on-flip [route,…|tag:name,…]]   (or --from-shadow --log file…)
-  spend [--store kv:<path>|redis://…] [--namespace ns] [--json] [--at ISO]
+  spend [--store journal:<path>|kv:<path>|redis://…] [--namespace ns] [--json] [--at ISO]
   keys mint --id ID --name NAME [--team ID:NAME] [--tag T]…   |   keys hash < key
   compare [--direct R] [--gateway R] [--requests N] [--concurrency C] [--stream] [--json]
   sim --provider P                            run one simulated provider (used by serve)

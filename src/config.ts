@@ -37,8 +37,16 @@ export const ConfigSchema = z.object({
   keysFile: z.string().optional(),
   /** Budgets as code; a missing file means no budgets (spend is still recorded). */
   budgetsFile: z.string().default("policies/budgets.yaml"),
-  /** The spend store: `kv:<path>` (embedded), `redis://host:port` (shared), or `none`. */
-  store: z.string().default("kv:.switchyard/spend.kv"),
+  /**
+   * The spend store: `journal:<path>` (embedded, one process), `kv:<path>` (embedded Deno KV),
+   * `redis://host:port` (shared by instances), or `none`.
+   */
+  store: z.string().default("journal:.switchyard/spend.journal"),
+  /**
+   * Journal store only: how often the journal is flushed to disk, in ms (0: before every record
+   * returns). A killed process loses nothing either way; this bounds what a power loss can lose.
+   */
+  storeFsyncMs: Int.min(0).default(1000),
   /** Key prefix in a shared Redis store (instances that share budgets share the namespace). */
   storeNamespace: z.string().default("switchyard"),
   /** Append one JSON line per decided request here (off when unset). */
@@ -89,6 +97,7 @@ const SETTINGS: Record<string, { flag: string; env: string; boolean?: boolean }>
   budgetsFile: { flag: "budgets", env: "SWITCHYARD_BUDGETS_FILE" },
   store: { flag: "store", env: "SWITCHYARD_STORE" },
   storeNamespace: { flag: "store-namespace", env: "SWITCHYARD_STORE_NAMESPACE" },
+  storeFsyncMs: { flag: "store-fsync-ms", env: "SWITCHYARD_STORE_FSYNC_MS" },
   decisionLog: { flag: "decision-log", env: "SWITCHYARD_DECISION_LOG" },
   decisionLogSampleRate: {
     flag: "decision-log-sample-rate",

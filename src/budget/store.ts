@@ -13,7 +13,7 @@
  * Reservations that are never settled or released (a crashed instance) expire after their lease
  * and are reclaimed by the next `reserve`.
  */
-import { type Window, WINDOW_KINDS, windowAt, type WindowKind } from "./windows.ts";
+import { periodAt, type Window, WINDOW_KINDS, type WindowKind } from "./windows.ts";
 
 /** Scopes a budget can apply to. */
 export type BudgetDimension = "key" | "team" | "tag";
@@ -150,7 +150,7 @@ export function counterAt(check: CounterCheck, now: Date): CounterRef {
     dimension: check.dimension,
     id: check.id,
     window: check.window,
-    period: windowAt(check.window, now).period,
+    period: periodAt(check.window, now),
   };
 }
 
@@ -163,7 +163,7 @@ export function attributionCounters(attribution: Attribution, now: Date): Counte
   scopes.push(["route", attribution.route], ["via", attribution.via]);
   const counters: CounterRef[] = [];
   for (const kind of WINDOW_KINDS) {
-    const { period } = windowAt(kind, now);
+    const period = periodAt(kind, now);
     for (const [dimension, id] of scopes) counters.push({ dimension, id, window: kind, period });
   }
   return counters;

@@ -34,8 +34,46 @@ export const systemClock: Clock = () => new Date();
  * windowAt("day", new Date("2026-01-06T00:00:00.000Z")).period; // "2026-01-06"
  */
 export function windowAt(kind: WindowKind, now: Date): Window {
+  const last = cachedWindow(kind, now);
+  return { kind, period: last.period, start: new Date(last.start), end: new Date(last.end) };
+}
+
+/**
+ * The period of the window of `kind` that contains `now`: `windowAt(kind, now).period`, without
+ * allocating the window (the spend stores name counters by period several times per request).
+ */
+export function periodAt(kind: WindowKind, now: Date): string {
+  return cachedWindow(kind, now).period;
+}
+
+interface CachedWindow {
+  period: string;
+  start: number;
+  end: number;
+}
+
+/** The last window computed per kind: nearly every call falls in the window of the call before. */
+const lastWindow: Record<WindowKind, CachedWindow | undefined> = {
+  day: undefined,
+  month: undefined,
+};
+
+function cachedWindow(kind: WindowKind, now: Date): CachedWindow {
   const time = now.getTime();
   if (!Number.isFinite(time)) throw new RangeError("windowAt() needs a valid date");
+  const last = lastWindow[kind];
+  if (last && time >= last.start && time < last.end) return last;
+  const window = computeWindow(kind, now);
+  const computed = {
+    period: window.period,
+    start: window.start.getTime(),
+    end: window.end.getTime(),
+  };
+  lastWindow[kind] = computed;
+  return computed;
+}
+
+function computeWindow(kind: WindowKind, now: Date): Window {
   const year = now.getUTCFullYear();
   const month = now.getUTCMonth();
   if (kind === "day") {

@@ -1,7 +1,11 @@
 /**
- * `spend [--store kv:<path>|redis://…] [--namespace ns] [--json] [--at ISO-8601]`: prints spend by
- * key, team, tag, route and via for the current UTC day and month (or those containing `--at`).
- * The store defaults to `$SWITCHYARD_STORE`, then `kv:.switchyard/spend.kv`.
+ * `spend [--store journal:<path>|kv:<path>|redis://…] [--namespace ns] [--json] [--at ISO-8601]`:
+ * prints spend by key, team, tag, route and via for the current UTC day and month (or those
+ * containing `--at`). The store defaults to `$SWITCHYARD_STORE`, then
+ * `journal:.switchyard/spend.journal`.
+ *
+ * The store is opened read-only: a journal is then replayed without taking its lock, so `spend`
+ * works while a server holds the journal, and shows the state as of its last written line.
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_STORE, openStore } from "../budget/open.ts";
@@ -34,7 +38,7 @@ export async function spend(
 
   let store: SpendStore;
   try {
-    store = await openStore(spec, { namespace: values.namespace });
+    store = await openStore(spec, { namespace: values.namespace, readOnly: true });
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message);
     console.error(`Cannot open the spend store: ${error instanceof Error ? error.message : error}`);

@@ -70,6 +70,7 @@ export async function openServices(
       }
       const store = await openStore(config.store, {
         namespace: config.storeNamespace,
+        fsyncMs: config.storeFsyncMs,
         onError: (error) => options.log(`spend store: ${error.message}`),
       });
       opened.push(store);

@@ -8,7 +8,10 @@ import type { SpendStore } from "../../src/budget/store.ts";
 
 const FIXTURE = new URL("./fixtures/record_spends.ts", import.meta.url).pathname;
 
-/** Runs the child until it printed `atLeast` spends, kills it, and checks the store. */
+/**
+ * Runs the child until it printed `atLeast` spends, kills it, and checks the store. `args`: the
+ * store spec, then the fixture's optional arguments (a Redis namespace, journal compaction size).
+ */
 export async function killMidwayAndCheck(
   args: string[],
   reopen: () => Promise<SpendStore>,
@@ -31,19 +34,24 @@ export async function killMidwayAndCheck(
   const printed: { route: string; nano: number }[] = [];
   let buffer = "";
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  try {
-    while (printed.length < atLeast) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      const lines = buffer.split("\n");
-      buffer = lines.pop() ?? "";
-      for (const line of lines) {
-        const [, route, nano] = line.split(" ");
-        printed.push({ route, nano: Number(nano) });
-      }
+  const readSome = async () => {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    buffer += value;
+    const lines = buffer.split("\n");
+    buffer = lines.pop() ?? "";
+    for (const line of lines) {
+      const [, route, nano] = line.split(" ");
+      printed.push({ route, nano: Number(nano) });
     }
+    return true;
+  };
+  try {
+    while (printed.length < atLeast && await readSome());
     child.kill("SIGKILL");
+    // Lines the child printed before it died are still in the pipe: a fast store gets well ahead
+    // of the reader. Every one of them is a settle that resolved.
+    while (await readSome());
   } finally {
     await reader.cancel().catch(() => {});
   }

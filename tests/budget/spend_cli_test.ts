@@ -83,3 +83,63 @@ Deno.test("spend rejects an unknown store and a bad --at", async () => {
     UsageError,
   );
 });
+
+Deno.test("spend reads a journal that a running server holds, from another process", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-spend-" });
+  const path = `${dir}/spend.journal`;
+  try {
+    await using store = await openStore(`journal:${path}`);
+    const now = new Date(AT);
+    for (const [route, nano] of [["gpt-mini", 1_500], ["gpt-big", 2_500]] as const) {
+      const r = await store.reserve([{ dimension: "key", id: "k-alice", window: "day" }], 9, now);
+      assert.ok(r.ok);
+      await store.settle(
+        r.reservation,
+        nano,
+        { key: "k-alice", tags: [], route, via: "direct" },
+        now,
+      );
+    }
+    // As `deno task spend` runs it, with read access to the journal's directory only.
+    const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${dir}`,
+        "--allow-env=SWITCHYARD_STORE",
+        cli,
+        "spend",
+        "--store",
+        `journal:${path}`,
+        "--at",
+        AT,
+        "--json",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    const snapshot: SpendSnapshot = JSON.parse(new TextDecoder().decode(output.stdout));
+    assert.equal(snapshot.day.totalNano, 4_000);
+    assert.deepEqual(
+      snapshot.day.rows.filter((r) => r.dimension === "route").map((r) => [r.id, r.settledNano]),
+      [["gpt-big", 2_500], ["gpt-mini", 1_500]],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("spend on a journal that does not exist yet prints no spend and creates nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-spend-" });
+  try {
+    let out = "";
+    const spec = `journal:${dir}/missing/spend.journal`;
+    assert.equal(await spend(["--store", spec, "--at", AT, "--json"], (t) => out = t), 0);
+    assert.equal(JSON.parse(out).month.totalNano, 0);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
