@@ -63,6 +63,8 @@ export const ConfigSchema = z.object({
   appTitle: z.string().default("Switchyard"),
   /** How long after a gateway attempt to first ask for its generation stats (OpenRouter). */
   gatewayStatsDelayMs: Int.positive().default(1500),
+  /** Run the request path on synthetic requests at start, so the first clients find it fast. */
+  warmUp: z.boolean().default(true),
   /** Record prompt and completion text in spans (off by default: privacy). */
   captureContent: z.boolean().default(false),
   /** Simulator speed: latency profiles are multiplied by this (0.01 in tests). */
@@ -115,6 +117,7 @@ const SETTINGS: Record<string, { flag: string; env: string; boolean?: boolean }>
   appTitle: { flag: "app-title", env: "SWITCHYARD_APP_TITLE" },
   simLatencyScale: { flag: "sim-latency-scale", env: "SWITCHYARD_SIM_LATENCY_SCALE" },
   captureContent: { flag: "capture-content", env: "SWITCHYARD_CAPTURE_CONTENT", boolean: true },
+  warmUp: { flag: "warm-up", env: "SWITCHYARD_WARM_UP", boolean: true },
   gatewayStatsDelayMs: {
     flag: "gateway-stats-delay-ms",
     env: "SWITCHYARD_GATEWAY_STATS_DELAY_MS",

@@ -7,7 +7,7 @@
  */
 import type { Completion, StreamEvent } from "../upstream/adapter.ts";
 import { UpstreamError } from "../upstream/errors.ts";
-import { SseParser } from "../upstream/sse.ts";
+import { SseDecoder, type SseEvent } from "../upstream/sse.ts";
 import type { ChatRequest } from "../upstream/types.ts";
 import type { RouteRuntime } from "./runtime.ts";
 import { deadlines } from "./deadlines.ts";
@@ -27,10 +27,13 @@ export interface AttemptInput {
 
 /** A stream that has produced content and is ready to be forwarded. */
 export interface UpstreamStream {
-  /** Events read before the commit point (role chunk, the first content chunk). */
+  /** Events read before the commit point (role chunk, the first content chunk, …). */
   buffered: StreamEvent[];
-  /** The next event, or `undefined` at the end. Throws `UpstreamError` on a cut or timeout. */
-  next(): Promise<StreamEvent | undefined>;
+  /**
+   * The events of the next upstream read (never empty), or `undefined` after the end. Throws
+   * `UpstreamError` on a cut or timeout.
+   */
+  next(): Promise<StreamEvent[] | undefined>;
   /** Stops reading and aborts the upstream request. */
   abort(reason?: UpstreamError): void;
   /** Milliseconds from the attempt's start to the first content chunk. */
@@ -134,28 +137,51 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
   }
 
   if (!response.body) return failure(new UpstreamError("malformed", "A stream without a body"));
-  const reader = response.body.pipeThrough(new SseParser()).pipeThrough(
-    adapter.stream(target, { includeUsage: true }),
-  ).getReader();
-  const buffered: StreamEvent[] = [];
-  // Before the commit point the first-byte timer is still running; read until content or end.
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
+  // The body is read as it arrives and translated with plain calls: every upstream read yields
+  // the events it completed, as one batch, with no stream stage per event.
+  const body = response.body.getReader();
+  const decoder = new SseDecoder();
+  const translator = adapter.translator(target, { includeUsage: true });
+  let bodyEnded = false;
+  const readBatch = async (): Promise<StreamEvent[] | undefined> => {
+    const batch: StreamEvent[] = [];
+    const emit = (out: StreamEvent) => batch.push(out);
+    const onEvent = (event: SseEvent) => translator.push(event, emit);
+    while (!bodyEnded) {
+      const { done, value } = await body.read();
       if (done) {
+        bodyEnded = true;
+        decoder.end(onEvent);
+        translator.end(emit);
+      } else decoder.push(value, onEvent);
+      if (batch.length > 0) return batch;
+    }
+    return undefined;
+  };
+
+  // Before the commit point the first-byte deadline still applies; read until content or end.
+  const buffered: StreamEvent[] = [];
+  try {
+    let committed = false;
+    while (!committed) {
+      const batch = await readBatch();
+      if (!batch) {
         return failure(new UpstreamError("stream_cut", "The stream ended before any content"));
       }
-      if (value.type === "error") return failure(value.error);
-      buffered.push(value);
-      if (value.type === "done" || (value.type === "chunk" && value.content)) break;
+      for (const event of batch) {
+        if (!committed && event.type === "error") return failure(event.error);
+        buffered.push(event);
+        if (event.type === "done" || (event.type === "chunk" && event.content)) committed = true;
+      }
     }
   } catch (error) {
     return failure(error);
   }
   progress("stream");
   const ttftMs = elapsed();
-  let finished = buffered.at(-1)?.type === "done";
-  if (finished) cleanup(); // an answer with no content at all: nothing more to read
+  const ends = (events: StreamEvent[]) => events.some((e) => e.type !== "chunk");
+  let finished = ends(buffered);
+  if (finished) cleanup(); // the whole answer came at once: nothing more to read
 
   const stream: UpstreamStream = {
     buffered,
@@ -163,17 +189,17 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
     async next() {
       if (finished) return undefined;
       try {
-        const { done, value } = await reader.read();
-        if (done) {
+        const batch = await readBatch();
+        if (!batch) {
           finished = true;
           cleanup();
           throw new UpstreamError("stream_cut", "The stream ended without its terminator");
         }
-        if (value.type === "done") {
+        if (ends(batch)) {
           finished = true;
           cleanup();
         } else progress("stream");
-        return value;
+        return batch;
       } catch (error) {
         finished = true;
         cleanup();
@@ -184,7 +210,7 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
       finished = true;
       cleanup();
       abort(reason ?? new UpstreamError("aborted", "The client went away"));
-      reader.cancel().catch(() => {});
+      body.cancel().catch(() => {});
     },
   };
   return { ok: true, stream, status: response.status, waitMs: elapsed() };

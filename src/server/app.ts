@@ -24,6 +24,7 @@ import { ApiError, errorResponse } from "./errors.ts";
 import { randomTraceId, requestIdOf, traceIdFromParent } from "./ids.ts";
 import { PolicyHolder } from "./policies.ts";
 import { openServices } from "./services.ts";
+import { warmUp } from "./warmup.ts";
 import { addBudgetFacts } from "./accounting.ts";
 import { ShadowStats } from "./decision_log.ts";
 import { activeTraceId, nameServerSpan } from "../telemetry/spans.ts";
@@ -98,6 +99,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     refreshHealth: healthRefresher(health),
   };
   if (config.watch) policies.watch();
+  // Optimize the request path before the first client (and again for each new policy).
+  if (config.warmUp) {
+    await warmUp(policies.current);
+    policies.onSwap((active) => void warmUp(active, 50));
+  }
 
   const close = async () => {
     policies.close();

@@ -6,7 +6,7 @@
  */
 import type { StreamEvent } from "../upstream/adapter.ts";
 import { UpstreamError } from "../upstream/errors.ts";
-import { encodeSse, SSE_DONE } from "../upstream/sse.ts";
+import { SSE_DONE } from "../upstream/sse.ts";
 import type { NormalizedUsage } from "../upstream/types.ts";
 import type { UpstreamStream } from "../routing/attempt.ts";
 
@@ -108,27 +108,35 @@ export function clientStream(
     }
   };
 
-  const pending = [...upstream.buffered];
-  /** The next event: buffered ones first, then from the upstream. */
-  const nextEvent = () => pending.length > 0 ? Promise.resolve(pending.shift()) : upstream.next();
+  let pending: StreamEvent[] | undefined = upstream.buffered;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        // Each pull must enqueue something or end: a withheld chunk reads on.
+        // Each pull forwards one upstream read, in one write: whatever arrived together goes out
+        // together, and nothing waits for more. A read of only withheld chunks reads on.
         for (;;) {
-          const event = await nextEvent();
-          if (event === undefined) {
+          const batch = pending ?? await upstream.next();
+          pending = undefined;
+          if (batch === undefined) {
             return await finish(
               controller,
               new UpstreamError("stream_cut", "The stream ended without its terminator"),
             );
           }
-          if (event.type === "done") return await finish(controller);
-          if (event.type === "error") return await finish(controller, event.error);
-          observe(event);
-          if (event.usageOnly && !options.includeUsage) continue;
-          controller.enqueue(encodeSse(event.data));
-          return;
+          let out = "";
+          for (const event of batch) {
+            if (event.type === "chunk") {
+              observe(event);
+              if (!event.usageOnly || options.includeUsage) out += `data: ${event.data}\n\n`;
+              continue;
+            }
+            if (out) controller.enqueue(encoder.encode(out));
+            return await finish(controller, event.type === "error" ? event.error : undefined);
+          }
+          if (out) {
+            controller.enqueue(encoder.encode(out));
+            return;
+          }
         }
       } catch (error) {
         await finish(

@@ -133,6 +133,17 @@ export interface GenerationStatsSource {
   parse(body: string): GenerationStats | undefined;
 }
 
+/**
+ * Stream translation as plain calls: one upstream event in, its OpenAI chunks out through `emit`,
+ * synchronously. The server drives it straight from the bytes it reads, so a burst of upstream
+ * events costs no stream hand-offs; `Adapter.stream` wraps it as a TransformStream.
+ */
+export interface StreamTranslator {
+  push(event: SseEvent, emit: (out: StreamEvent) => void): void;
+  /** The upstream's body ended; emit whatever completes the stream (e.g. `done`). */
+  end(emit: (out: StreamEvent) => void): void;
+}
+
 /** The contract every provider implements. */
 export interface Adapter {
   readonly provider: ProviderName;
@@ -154,6 +165,8 @@ export interface Adapter {
    * earlier: one upstream event in, its chunks out.
    */
   stream(target: UpstreamTarget, options: StreamOptions): TransformStream<SseEvent, StreamEvent>;
+  /** The same translation as `stream`, as synchronous calls (what the server uses). */
+  translator(target: UpstreamTarget, options: StreamOptions): StreamTranslator;
   /** Classifies a non-2xx reply into an `UpstreamError`. */
   error(status: number, body: string, headers: Headers): UpstreamError;
   /** Present on gateways that report generation stats after the fact. */

@@ -14,7 +14,7 @@ import type { Adapter } from "../adapter.ts";
 import { classifyError } from "./errors.ts";
 import { buildRequest } from "./request.ts";
 import { translateResponse } from "./response.ts";
-import { translateStream } from "./stream.ts";
+import { createTranslator, translateStream } from "./stream.ts";
 
 /** Speaks the Messages API (`POST /v1/messages`, `x-api-key`, `anthropic-version`). */
 export const anthropicAdapter: Adapter = {
@@ -25,5 +25,6 @@ export const anthropicAdapter: Adapter = {
   request: buildRequest,
   response: translateResponse,
   stream: translateStream,
+  translator: createTranslator,
   error: classifyError,
 };

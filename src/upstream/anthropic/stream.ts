@@ -17,7 +17,8 @@
 import { z } from "zod";
 import { UpstreamError } from "../errors.ts";
 import type { SseEvent } from "../sse.ts";
-import type { StreamEvent, StreamOptions, UpstreamTarget } from "../adapter.ts";
+import type { StreamEvent, StreamOptions, StreamTranslator, UpstreamTarget } from "../adapter.ts";
+import { translatorStream } from "../translate.ts";
 import type { ChatChunk, ChatChunkChoice } from "../types.ts";
 import { AnthropicErrorSchema, errorInBody } from "./errors.ts";
 import {
@@ -205,15 +206,16 @@ class AnthropicStreamTranslator {
   }
 }
 
+/** The translation of one Messages API stream. */
+export function createTranslator(target: UpstreamTarget, options: StreamOptions): StreamTranslator {
+  const translator = new AnthropicStreamTranslator(target, options);
+  return { push: (event, emit) => translator.push(event, emit), end() {} };
+}
+
 /** The stream transform for one Messages API stream. */
 export function translateStream(
   target: UpstreamTarget,
   options: StreamOptions,
 ): TransformStream<SseEvent, StreamEvent> {
-  const translator = new AnthropicStreamTranslator(target, options);
-  return new TransformStream({
-    transform(event, controller) {
-      translator.push(event, (out) => controller.enqueue(out));
-    },
-  });
+  return translatorStream(createTranslator(target, options));
 }

@@ -34,7 +34,7 @@ import type { Adapter } from "../adapter.ts";
 import { geminiError } from "./errors.ts";
 import { geminiUrl, toGeminiRequest } from "./request.ts";
 import { translateResponse } from "./response.ts";
-import { translateStream } from "./stream.ts";
+import { createTranslator, translateStream } from "./stream.ts";
 
 /** Speaks Gemini's `generateContent` / `streamGenerateContent` wire format. */
 export const geminiAdapter: Adapter = {
@@ -51,5 +51,6 @@ export const geminiAdapter: Adapter = {
   },
   response: translateResponse,
   stream: translateStream,
+  translator: createTranslator,
   error: geminiError,
 };

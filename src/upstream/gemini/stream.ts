@@ -9,7 +9,8 @@
  * only when every candidate seen has sent its `finishReason`; a stream that ends before that was
  * cut, and ends without `done` so the caller reports `stream_cut`.
  */
-import type { StreamEvent, StreamOptions, UpstreamTarget } from "../adapter.ts";
+import type { StreamEvent, StreamOptions, StreamTranslator, UpstreamTarget } from "../adapter.ts";
+import { translatorStream } from "../translate.ts";
 import type { SseEvent } from "../sse.ts";
 import type { UpstreamError } from "../errors.ts";
 import {
@@ -31,13 +32,19 @@ import {
 } from "./response.ts";
 import type { GenerateContentResponse, ResponsePart, UsageMetadata } from "./wire.ts";
 
-type Controller = TransformStreamDefaultController<StreamEvent>;
+/** Where translated events go (an emit function, wrapped). */
+type Controller = { enqueue(out: StreamEvent): void };
 
-/** Creates the per-stream translation. */
+/** The stream transform for one generateContent stream. */
 export function translateStream(
   target: UpstreamTarget,
   options: StreamOptions,
 ): TransformStream<SseEvent, StreamEvent> {
+  return translatorStream(createTranslator(target, options));
+}
+
+/** Creates the per-stream translation. */
+export function createTranslator(target: UpstreamTarget, options: StreamOptions): StreamTranslator {
   const created = Math.floor(Date.now() / 1000);
   let id: string | undefined;
   let model = target.model;
@@ -131,8 +138,9 @@ export function translateStream(
 
   const complete = () => finished.size > 0 && [...roleSent].every((i) => finished.has(i));
 
-  return new TransformStream<SseEvent, StreamEvent>({
-    transform(event, controller) {
+  return {
+    push(event: SseEvent, emitOut: (out: StreamEvent) => void) {
+      const controller: Controller = { enqueue: emitOut };
       if (failed || event.comment !== undefined || event.data.trim() === "") return;
       let json: unknown;
       try {
@@ -150,8 +158,8 @@ export function translateStream(
       }
       translate(controller, response);
     },
-    flush(controller) {
-      if (!failed && complete()) controller.enqueue({ type: "done" });
+    end(emitOut: (out: StreamEvent) => void) {
+      if (!failed && complete()) emitOut({ type: "done" });
     },
-  });
+  };
 }

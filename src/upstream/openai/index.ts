@@ -6,7 +6,7 @@ import type { Adapter } from "../adapter.ts";
 import type { OpenAIAdapterOptions } from "./options.ts";
 import { buildRequest } from "./request.ts";
 import { readResponse } from "./response.ts";
-import { translateStream } from "./stream.ts";
+import { createTranslator, translateStream } from "./stream.ts";
 import { classifyError } from "./errors.ts";
 
 export type { OpenAIAdapterOptions, WireBody } from "./options.ts";
@@ -21,6 +21,7 @@ export function createOpenAIAdapter(options: OpenAIAdapterOptions): Adapter {
     request: (req, target, streamOptions) => buildRequest(options, req, target, streamOptions),
     response: (body) => readResponse(body),
     stream: (_target, streamOptions) => translateStream(streamOptions),
+    translator: (_target, streamOptions) => createTranslator(streamOptions),
     error: (status, body, headers) => classifyError(status, body, headers),
   };
 }

@@ -26,6 +26,15 @@ export function readResponse(body: string): Completion {
   }
   const inBody = errorInBody(json);
   if (inBody) throw inBody;
+  // Most answers already are canonical: checked by hand, they are used as parsed — no copy.
+  if (isCanonical(json)) {
+    return {
+      response: json,
+      usage: json.usage ? normalizeWireUsage(json.usage) : undefined,
+      raw: body,
+      servedBy: typeof json.provider === "string" ? json.provider : undefined,
+    };
+  }
   const parsed = WireResponseSchema.safeParse(json);
   if (!parsed.success) {
     throw new UpstreamError("malformed", "The upstream's body is not a chat completion", {
@@ -41,6 +50,48 @@ export function readResponse(body: string): Completion {
     raw: changed ? undefined : body,
     servedBy: wire.provider,
   };
+}
+
+const FINISH = new Set(["stop", "length", "tool_calls", "content_filter"]);
+
+/**
+ * True when a parsed body is exactly what a client should receive: an OpenAI `chat.completion`
+ * whose choices hold assistant messages with string (or null) content, well-formed tool calls
+ * and a standard finish reason, and whose usage counts are numbers.
+ */
+function isCanonical(json: unknown): json is ChatResponse & { usage?: WireResponse["usage"] } {
+  if (json === null || typeof json !== "object") return false;
+  const r = json as Record<string, unknown>;
+  if (
+    r.object !== "chat.completion" || typeof r.id !== "string" || typeof r.model !== "string" ||
+    typeof r.created !== "number" || !Array.isArray(r.choices)
+  ) return false;
+  if (r.usage != null) {
+    const u = r.usage as Record<string, unknown>;
+    if (typeof u.prompt_tokens !== "number" || typeof u.completion_tokens !== "number") {
+      return false;
+    }
+  }
+  for (const choice of r.choices as Record<string, unknown>[]) {
+    if (choice === null || typeof choice !== "object" || typeof choice.index !== "number") {
+      return false;
+    }
+    if (choice.finish_reason !== null && !FINISH.has(choice.finish_reason as string)) return false;
+    const m = choice.message as Record<string, unknown> | null;
+    if (m === null || typeof m !== "object" || m.role !== "assistant") return false;
+    if (m.content !== null && typeof m.content !== "string") return false;
+    if (m.tool_calls !== undefined) {
+      if (!Array.isArray(m.tool_calls)) return false;
+      for (const call of m.tool_calls as Record<string, unknown>[]) {
+        const fn = call?.function as Record<string, unknown> | undefined;
+        if (
+          typeof call?.id !== "string" || call.type !== "function" ||
+          typeof fn?.name !== "string" || typeof fn.arguments !== "string"
+        ) return false;
+      }
+    }
+  }
+  return true;
 }
 
 /** The canonical response, and whether it differs from the wire bytes. */

@@ -5,7 +5,8 @@
  * `provider`), and when it carries usage, a finish reason, an error, or a non-OpenAI shape
  * (Mistral's content arrays and object arguments).
  */
-import type { StreamEvent, StreamOptions } from "../adapter.ts";
+import type { StreamEvent, StreamOptions, StreamTranslator } from "../adapter.ts";
+import { translatorStream } from "../translate.ts";
 import type { SseEvent } from "../sse.ts";
 import { UpstreamError } from "../errors.ts";
 import { errorInBody } from "./errors.ts";
@@ -27,32 +28,38 @@ const NEEDS_PARSE =
 /** A delta with generated content: non-empty text or refusal, or tool call fragments. */
 const HAS_CONTENT = /(?<!\\)"(?:content|refusal)":\s*"(?!")|(?<!\\)"tool_calls":\s*\[/;
 
-/** Builds the transform for one stream. */
-export function translateStream(_options: StreamOptions): TransformStream<SseEvent, StreamEvent> {
+/** Builds the translation of one stream. */
+export function createTranslator(_options: StreamOptions): StreamTranslator {
   let seenContent = false;
   let finished = false;
-  return new TransformStream<SseEvent, StreamEvent>({
-    transform(event, controller) {
+  return {
+    push(event, emit) {
       // Comments (OpenRouter's `: OPENROUTER PROCESSING`) are keep-alives, not content.
       if (finished || event.comment !== undefined || event.data === "") return;
       const data = event.data;
       if (data === "[DONE]") {
         finished = true;
-        controller.enqueue({ type: "done" });
+        emit({ type: "done" });
         return;
       }
       if (seenContent && !NEEDS_PARSE.test(data)) {
-        controller.enqueue({ type: "chunk", data, content: HAS_CONTENT.test(data) });
+        emit({ type: "chunk", data, content: HAS_CONTENT.test(data) });
         return;
       }
       const events = parsedChunk(data);
       for (const out of events) {
         if (out.type === "error") finished = true;
         if (out.type === "chunk" && out.content) seenContent = true;
-        controller.enqueue(out);
+        emit(out);
       }
     },
-  });
+    end() {},
+  };
+}
+
+/** Builds the transform for one stream. */
+export function translateStream(options: StreamOptions): TransformStream<SseEvent, StreamEvent> {
+  return translatorStream(createTranslator(options));
 }
 
 /** Reads one chunk, rewriting it only when it is not already canonical. */
