@@ -47,8 +47,11 @@ import { periodAt, windowAt, type WindowKind } from "./windows.ts";
 export const DEFAULT_FSYNC_MS = 1_000;
 /** Default journal size past which it is compacted (bytes). */
 export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
-/** Default number of settled reservation ids remembered for idempotency. */
-export const DEFAULT_SETTLED_MEMORY = 100_000;
+/**
+ * Default number of settled reservation ids remembered for idempotency. The server settles each
+ * reservation once; this only guards a retried call, so it covers seconds to minutes of traffic.
+ */
+export const DEFAULT_SETTLED_MEMORY = 10_000;
 
 /** Options for the journal store. */
 export interface JournalStoreOptions {

@@ -7,9 +7,6 @@
  *   `--unstable-kv`);
  * - `redis://host:port[/db]` or `rediss://…`: Redis, shared by several instances.
  */
-import { openJournalStore } from "./journal_store.ts";
-import { openKvStore } from "./kv_store.ts";
-import { openRedisStore } from "./redis_store.ts";
 import type { SpendStore } from "./store.ts";
 
 /** The store when none is configured: a journal beside the policies, created on first use. */
@@ -43,15 +40,19 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
     const path = spec.slice("journal:".length);
     if (!path) throw new RangeError("A journal store needs a path: journal:<path>");
     if (!options.readOnly) await ensureParent(path);
+    // Each store is loaded only when named: the Redis client alone is megabytes of code and heap.
+    const { openJournalStore } = await import("./journal_store.ts");
     return await openJournalStore(path, options);
   }
   if (spec.startsWith("kv:")) {
     const path = spec.slice(3);
     if (!path) throw new RangeError("A KV store needs a path: kv:<path>");
     if (path !== ":memory:") await ensureParent(path);
+    const { openKvStore } = await import("./kv_store.ts");
     return await openKvStore(path, options);
   }
   if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
+    const { openRedisStore } = await import("./redis_store.ts");
     return await openRedisStore(spec, options);
   }
   throw new RangeError(
