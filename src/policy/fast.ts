@@ -148,10 +148,16 @@ function binary(op: string, lhsNode: Node, rhsNode: Node): Closure {
       return (s) => {
         const a = lhs(s);
         const b = rhs(s);
-        if (a === undefined || b === undefined) return false;
-        const comparable = (typeof a === "number" && typeof b === "number") ||
-          (typeof a === "string" && typeof b === "string");
-        if (!comparable) throw DEFER; // jsonata reports the type error
+        // jsonata's order: a value that cannot be compared is an error (even beside a missing
+        // one), then a missing side makes the result missing, then the types must agree.
+        const ta = typeof a;
+        const tb = typeof b;
+        if (
+          (ta !== "undefined" && ta !== "number" && ta !== "string") ||
+          (tb !== "undefined" && tb !== "number" && tb !== "string")
+        ) throw DEFER;
+        if (ta === "undefined" || tb === "undefined") return undefined;
+        if (ta !== tb) throw DEFER;
         const x = a as number | string;
         const y = b as number | string;
         return op === "<" ? x < y : op === "<=" ? x <= y : op === ">" ? x > y : x >= y;
@@ -164,8 +170,13 @@ function binary(op: string, lhsNode: Node, rhsNode: Node): Closure {
       return (s) => {
         const a = lhs(s);
         const b = rhs(s);
+        // jsonata checks types before missing values: `undefined % "x"` is an error.
+        if (
+          (a !== undefined && typeof a !== "number") || (b !== undefined && typeof b !== "number")
+        ) {
+          throw DEFER;
+        }
         if (a === undefined || b === undefined) return undefined;
-        if (typeof a !== "number" || typeof b !== "number") throw DEFER;
         const r = op === "+"
           ? a + b
           : op === "-"
@@ -202,8 +213,8 @@ function arrayOperand(node: Node): Closure {
     const get = navigate(steps.map((s) => String(s.value)));
     return (s) => {
       const v = get(s);
-      // jsonata flattens a fact array into a sequence: empty is undefined, one item is that item.
-      if (Array.isArray(v)) return v.length === 0 ? undefined : v.length === 1 ? scalar(v[0]) : v;
+      // A fact array is jsonata's value as is (empty or not): `in`, `$count` and `$exists` use it.
+      if (Array.isArray(v)) return v;
       return scalar(v);
     };
   }
