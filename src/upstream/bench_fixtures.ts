@@ -4,8 +4,8 @@
  * way to replay a recorded SSE body through `SseParser` and an adapter's `stream()` transform the
  * way `routing/` does. Provider payloads live in each provider's bench file.
  */
-import type { ProviderName, StreamEvent, UpstreamTarget } from "./adapter.ts";
-import { type SseEvent, SseParser } from "./sse.ts";
+import type { Adapter, ProviderName, StreamEvent, UpstreamTarget } from "./adapter.ts";
+import { SseDecoder, type SseEvent, SseParser } from "./sse.ts";
 import { type ChatRequest, ChatRequestSchema } from "./types.ts";
 
 /** A coding-agent turn: system prompt, two tools, one call answered, a follow-up question. */
@@ -142,4 +142,45 @@ export function assertCompleteStream(events: StreamEvent[], label: string): void
   if (!chunks.some((e) => e.type === "chunk" && e.usage)) {
     throw new Error(`${label}: stream carried no usage`);
   }
+}
+
+/**
+ * Registers the benchmarks every adapter has — request, response and stream translation, the
+ * stream both as the server drives it (SseDecoder → translator, plain calls) and through the
+ * TransformStream form — after checking that the recorded stream translates whole.
+ */
+export async function benchAdapter(
+  name: string,
+  adapter: Adapter,
+  fixtures: {
+    target: UpstreamTarget;
+    response: string;
+    stream: Uint8Array[];
+    requestLabel: string;
+    responseLabel: string;
+  },
+): Promise<void> {
+  const options = { includeUsage: true };
+  const { target, stream } = fixtures;
+  assertCompleteStream(await replaySse(stream, adapter.stream(target, options)), name);
+  Deno.bench(`${name}: request translation (${fixtures.requestLabel})`, { group: name }, () => {
+    adapter.request(BENCH_REQUEST, target, options);
+  });
+  Deno.bench(`${name}: response translation (${fixtures.responseLabel})`, { group: name }, () => {
+    adapter.response(fixtures.response, target);
+  });
+  Deno.bench(`${name}: 20-event stream, SseDecoder → translator (as served)`, {
+    group: name,
+  }, () => {
+    const decoder = new SseDecoder();
+    const translator = adapter.translator(target, options);
+    const out: StreamEvent[] = [];
+    const onEvent = (event: SseEvent) => translator.push(event, (e) => out.push(e));
+    for (const chunk of stream) decoder.push(chunk, onEvent);
+    decoder.end(onEvent);
+    translator.end((e) => out.push(e));
+  });
+  Deno.bench(`${name}: 20-event stream through SseParser → stream()`, { group: name }, async () => {
+    await replaySse(stream, adapter.stream(target, options));
+  });
 }

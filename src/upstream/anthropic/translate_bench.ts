@@ -4,18 +4,10 @@
  * tool_use block in input_json_delta fragments, message_delta, message_stop) fed through
  * `SseParser` → `stream()`, as served.
  */
-import {
-  assertCompleteStream,
-  BENCH_REQUEST,
-  benchTarget,
-  type RecordedEvent,
-  recordSse,
-  replaySse,
-} from "../bench_fixtures.ts";
+import { benchAdapter, benchTarget, type RecordedEvent, recordSse } from "../bench_fixtures.ts";
 import { anthropicAdapter } from "./index.ts";
 
 const target = benchTarget("anthropic", "claude-sonnet-4-5");
-const options = { includeUsage: true };
 const id = "msg_01XFDUDYJgAACzvnptvVoYEL";
 const model = "claude-sonnet-4-5-20250929";
 const named = (type: string, data: Record<string, unknown>): RecordedEvent => ({
@@ -92,21 +84,10 @@ const RESPONSE = JSON.stringify({
   usage: { ...usage, output_tokens: 42 },
 });
 
-assertCompleteStream(
-  await replaySse(STREAM_BODY, anthropicAdapter.stream(target, options)),
-  "anthropic",
-);
-
-Deno.bench("anthropic: request translation (tools, tool result)", { group: "anthropic" }, () => {
-  anthropicAdapter.request(BENCH_REQUEST, target, options);
-});
-
-Deno.bench("anthropic: response translation (text + tool_use)", { group: "anthropic" }, () => {
-  anthropicAdapter.response(RESPONSE, target);
-});
-
-Deno.bench("anthropic: 20-event stream through SseParser → stream()", {
-  group: "anthropic",
-}, async () => {
-  await replaySse(STREAM_BODY, anthropicAdapter.stream(target, options));
+await benchAdapter("anthropic", anthropicAdapter, {
+  target,
+  response: RESPONSE,
+  stream: STREAM_BODY,
+  requestLabel: "tools, tool result",
+  responseLabel: "text + tool_use",
 });

@@ -4,18 +4,10 @@
  * a whole `GenerateContentResponse`: 18 text pieces, a `functionCall`, the finish with usage) fed
  * through `SseParser` → `stream()`, as served.
  */
-import {
-  assertCompleteStream,
-  BENCH_REQUEST,
-  benchTarget,
-  type RecordedEvent,
-  recordSse,
-  replaySse,
-} from "../bench_fixtures.ts";
+import { benchAdapter, benchTarget, type RecordedEvent, recordSse } from "../bench_fixtures.ts";
 import { geminiAdapter } from "./index.ts";
 
 const target = benchTarget("gemini", "gemini-2.5-flash");
-const options = { includeUsage: true };
 const head = { modelVersion: "gemini-2.5-flash", responseId: "mKwlafXnB5yVz7IPr6Ht8Qc" };
 const running = (candidates: number) => ({
   promptTokenCount: 398,
@@ -75,21 +67,10 @@ const RESPONSE = JSON.stringify({
   ...head,
 });
 
-assertCompleteStream(
-  await replaySse(STREAM_BODY, geminiAdapter.stream(target, options)),
-  "gemini",
-);
-
-Deno.bench("gemini: request translation (tools, tool result)", { group: "gemini" }, () => {
-  geminiAdapter.request(BENCH_REQUEST, target, options);
-});
-
-Deno.bench("gemini: response translation (text + functionCall)", { group: "gemini" }, () => {
-  geminiAdapter.response(RESPONSE, target);
-});
-
-Deno.bench("gemini: 20-event stream through SseParser → stream()", {
-  group: "gemini",
-}, async () => {
-  await replaySse(STREAM_BODY, geminiAdapter.stream(target, options));
+await benchAdapter("gemini", geminiAdapter, {
+  target,
+  response: RESPONSE,
+  stream: STREAM_BODY,
+  requestLabel: "tools, tool result",
+  responseLabel: "text + functionCall",
 });

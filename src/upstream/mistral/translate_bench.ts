@@ -4,18 +4,10 @@
  * one chunk, usage riding on the finish chunk, no `stream_options`) fed through `SseParser` →
  * `stream()`, as served: the OpenAI base splits the usage off into its own chunk.
  */
-import {
-  assertCompleteStream,
-  BENCH_REQUEST,
-  benchTarget,
-  type RecordedEvent,
-  recordSse,
-  replaySse,
-} from "../bench_fixtures.ts";
+import { benchAdapter, benchTarget, type RecordedEvent, recordSse } from "../bench_fixtures.ts";
 import { mistralAdapter } from "./index.ts";
 
 const target = benchTarget("mistral", "mistral-large-latest");
-const options = { includeUsage: true };
 const head = {
   id: "cf79f7daaee244b1a0ae5c7b1444424a",
   object: "chat.completion.chunk",
@@ -62,21 +54,10 @@ const RESPONSE = JSON.stringify({
   usage,
 });
 
-assertCompleteStream(
-  await replaySse(STREAM_BODY, mistralAdapter.stream(target, options)),
-  "mistral",
-);
-
-Deno.bench("mistral: request translation (tools, tool result)", { group: "mistral" }, () => {
-  mistralAdapter.request(BENCH_REQUEST, target, options);
-});
-
-Deno.bench("mistral: response translation (tool call)", { group: "mistral" }, () => {
-  mistralAdapter.response(RESPONSE, target);
-});
-
-Deno.bench("mistral: 20-event stream through SseParser → stream()", {
-  group: "mistral",
-}, async () => {
-  await replaySse(STREAM_BODY, mistralAdapter.stream(target, options));
+await benchAdapter("mistral", mistralAdapter, {
+  target,
+  response: RESPONSE,
+  stream: STREAM_BODY,
+  requestLabel: "tools, tool result",
+  responseLabel: "tool call",
 });

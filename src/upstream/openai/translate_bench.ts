@@ -3,18 +3,10 @@
  * calls. The stream is a recorded 20-event body (role, text, a tool call in fragments, finish,
  * usage, `[DONE]`) fed through `SseParser` → `stream()`, as served.
  */
-import {
-  assertCompleteStream,
-  BENCH_REQUEST,
-  benchTarget,
-  type RecordedEvent,
-  recordSse,
-  replaySse,
-} from "../bench_fixtures.ts";
+import { benchAdapter, benchTarget, type RecordedEvent, recordSse } from "../bench_fixtures.ts";
 import { openaiAdapter } from "./index.ts";
 
 const target = benchTarget("openai", "gpt-4o-mini");
-const options = { includeUsage: true };
 const id = "chatcmpl-CQ2bq9Zx7hLkV1mN3pR5sT8uW0yA";
 const head = {
   id,
@@ -98,21 +90,10 @@ const RESPONSE = JSON.stringify({
   system_fingerprint: "fp_560af6e559",
 });
 
-assertCompleteStream(
-  await replaySse(STREAM_BODY, openaiAdapter.stream(target, options)),
-  "openai",
-);
-
-Deno.bench("openai: request translation (tools, tool result)", { group: "openai" }, () => {
-  openaiAdapter.request(BENCH_REQUEST, target, options);
-});
-
-Deno.bench("openai: response translation (tool call)", { group: "openai" }, () => {
-  openaiAdapter.response(RESPONSE, target);
-});
-
-Deno.bench("openai: 20-event stream through SseParser → stream()", {
-  group: "openai",
-}, async () => {
-  await replaySse(STREAM_BODY, openaiAdapter.stream(target, options));
+await benchAdapter("openai", openaiAdapter, {
+  target,
+  response: RESPONSE,
+  stream: STREAM_BODY,
+  requestLabel: "tools, tool result",
+  responseLabel: "tool call",
 });

@@ -4,14 +4,7 @@
  * 20-event body as OpenRouter relays it (`: OPENROUTER PROCESSING` keep-alives, `provider` on
  * every chunk, usage with `cost`) fed through `SseParser` → `stream()`, as served.
  */
-import {
-  assertCompleteStream,
-  BENCH_REQUEST,
-  benchTarget,
-  type RecordedEvent,
-  recordSse,
-  replaySse,
-} from "../bench_fixtures.ts";
+import { benchAdapter, benchTarget, type RecordedEvent, recordSse } from "../bench_fixtures.ts";
 import { openrouterAdapter } from "./index.ts";
 
 const target = {
@@ -26,7 +19,6 @@ const target = {
   },
   app: { referer: "https://github.com/switchyard/switchyard", title: "Switchyard" },
 };
-const options = { includeUsage: true };
 const head = {
   id: "gen-1764031200-Zk3mQ8vR2pXc7LbN",
   provider: "OpenAI",
@@ -117,23 +109,10 @@ const RESPONSE = JSON.stringify({
   usage,
 });
 
-assertCompleteStream(
-  await replaySse(STREAM_BODY, openrouterAdapter.stream(target, options)),
-  "openrouter",
-);
-
-Deno.bench("openrouter: request translation (tools, gateway options)", {
-  group: "openrouter",
-}, () => {
-  openrouterAdapter.request(BENCH_REQUEST, target, options);
-});
-
-Deno.bench("openrouter: response translation (tool call, cost)", { group: "openrouter" }, () => {
-  openrouterAdapter.response(RESPONSE, target);
-});
-
-Deno.bench("openrouter: 20-event stream through SseParser → stream()", {
-  group: "openrouter",
-}, async () => {
-  await replaySse(STREAM_BODY, openrouterAdapter.stream(target, options));
+await benchAdapter("openrouter", openrouterAdapter, {
+  target,
+  response: RESPONSE,
+  stream: STREAM_BODY,
+  requestLabel: "tools, gateway options",
+  responseLabel: "tool call, cost",
 });
