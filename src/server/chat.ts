@@ -205,6 +205,8 @@ export async function chatCompletions(
 
     /** Stores the spend of what was served; resolves once it is durable. */
     const settle = async (usage: NormalizedUsage | undefined, sentChars: number) => {
+      // Nothing records spend: neither a ledger nor a decision log wants it.
+      if (!ctx.ledger && !ctx.decisionLog) return;
       const accounted = usageToAccount(usage, facts, sentChars);
       outcome.usage = accounted.usage;
       outcome.usageEstimated = accounted.estimated;
