@@ -10,7 +10,7 @@ import type { Decision } from "../policy/decide.ts";
 import type { Route } from "../policy/types.ts";
 import { UpstreamError, type UpstreamErrorKind } from "../upstream/errors.ts";
 import type { ChatRequest, NormalizedUsage } from "../upstream/types.ts";
-import { attempt, type AttemptResult, type UpstreamStream } from "./attempt.ts";
+import { attempt, type AttemptResult } from "./attempt.ts";
 import type { HealthBoard } from "./health.ts";
 import type { Limiter } from "./limiter.ts";
 import type { ActivePolicy, RouteRuntime } from "./runtime.ts";
@@ -376,5 +376,3 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
     waitMs,
   };
 }
-
-export type { UpstreamStream };

@@ -12,13 +12,8 @@ import { Limiter } from "../routing/limiter.ts";
 import type { ProviderName } from "../upstream/adapter.ts";
 import { adminKeyHash, type Authenticator, callerOf, requireAdmin } from "./auth.ts";
 import { readBody } from "./body.ts";
-import {
-  chatCompletions,
-  parseChatRequest,
-  parseJson,
-  type RequestIds,
-  stickyKeyOf,
-} from "./chat.ts";
+import { chatCompletions } from "./chat.ts";
+import { parseChatRequest, parseJson, type RequestIds, stickyKeyOf } from "./request.ts";
 import { healthRefresher, type ServerContext } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { randomTraceId, requestIdOf, traceIdFromParent } from "./ids.ts";

@@ -37,9 +37,6 @@ import type { ResponseHeaders } from "./app.ts";
 import { parseChatRequest, parseJson, type RequestIds, stickyKeyOf } from "./request.ts";
 import { clientStream } from "./stream.ts";
 
-export type { RequestIds } from "./request.ts";
-export { parseChatRequest, parseJson, stickyKeyOf } from "./request.ts";
-
 /** A caller with no key (client keys are off). */
 const ANONYMOUS: CallerFacts = { tags: [] };
 

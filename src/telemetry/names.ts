@@ -47,7 +47,6 @@ export const ATTR = {
   /** Proposed gateway attributes (open GenAI proposal). */
   gatewayProvidersAttempted: "gen_ai.gateway.providers.attempted",
   gatewayRequestModel: "gen_ai.gateway.request.model",
-  gatewayResponseModels: "gen_ai.gateway.response.models",
 } as const;
 
 /** Switchyard's own attributes. */
@@ -72,7 +71,6 @@ export const SY = {
   budgetRemainingUsd: "switchyard.budget.remaining_usd",
   /** What the gateway reported about a generation (OpenRouter). */
   gatewayProvider: "switchyard.gateway.provider",
-  gatewayGenerationId: "switchyard.gateway.generation_id",
   gatewayLatencyMs: "switchyard.gateway.reported_latency_ms",
   gatewayGenerationMs: "switchyard.gateway.generation_time_ms",
   gatewayOverheadMs: "switchyard.gateway.overhead_ms",
