@@ -4,6 +4,7 @@
  * error event and no [DONE].
  */
 import assert from "node:assert/strict";
+import { readDecisionLog } from "../../src/log/reader.ts";
 import type { FaultSpec } from "../../src/sim/engine.ts";
 import { chat, hello, sseData, startTestServer, type TestServer } from "./harness.ts";
 
@@ -28,31 +29,45 @@ const FAULTS: [string, FaultSpec, string][] = [
 for (const [what, fault, kind] of FAULTS) {
   for (const stream of [false, true]) {
     Deno.test(`fallback: ${what} from the primary is served by the fallback (${stream ? "streaming" : "JSON"})`, async () => {
-      await using server = await startTestServer();
-      breakAnthropic(server, fault);
-      const response = await chat(server, hello({ stream }), TO_ANTHROPIC);
-      assert.equal(response.status, 200);
-      assert.equal(response.headers.get("x-switchyard-route"), "openai");
-      assert.equal(response.headers.get("x-switchyard-rule"), "to-anthropic");
-      assert.equal(response.headers.get("x-switchyard-attempts"), "2");
-      if (stream) {
-        const data = await sseData(response);
-        assert.equal(data.at(-1), "[DONE]");
-        assert.match(
-          data.slice(0, -1).map((d) => JSON.parse(d).choices[0]?.delta?.content ?? "").join(""),
-          /Hello there/,
+      const dir = await Deno.makeTempDir();
+      const decisionLog = `${dir}/decisions.jsonl`;
+      try {
+        {
+          await using server = await startTestServer({ config: { decisionLog } });
+          breakAnthropic(server, fault);
+          const response = await chat(server, hello({ stream }), TO_ANTHROPIC);
+          assert.equal(response.status, 200);
+          assert.equal(response.headers.get("x-switchyard-route"), "openai");
+          assert.equal(response.headers.get("x-switchyard-rule"), "to-anthropic");
+          assert.equal(response.headers.get("x-switchyard-attempts"), "2");
+          if (stream) {
+            const data = await sseData(response);
+            assert.equal(data.at(-1), "[DONE]");
+            assert.match(
+              data.slice(0, -1).map((d) => JSON.parse(d).choices[0]?.delta?.content ?? "").join(""),
+              /Hello there/,
+            );
+          } else {
+            const body = await response.json();
+            assert.match(body.choices[0].message.content, /Hello there/);
+          }
+          const status = await (await fetch(`${server.url}/v1/route`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...TO_ANTHROPIC },
+            body: JSON.stringify(hello()),
+          })).json();
+          assert.equal(status.decision.route, "anthropic", "the decision itself is unchanged");
+        }
+        // The decision log is flushed on close; it says why the primary was left.
+        const { records } = await readDecisionLog(decisionLog);
+        assert.equal(records.length, 1);
+        assert.deepEqual(
+          records[0].attempts.map((a) => [a.route, a.outcome]),
+          [["anthropic", kind], ["openai", "ok"]],
         );
-      } else {
-        const body = await response.json();
-        assert.match(body.choices[0].message.content, /Hello there/);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
       }
-      const status = await (await fetch(`${server.url}/v1/route`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...TO_ANTHROPIC },
-        body: JSON.stringify(hello()),
-      })).json();
-      assert.equal(status.decision.route, "anthropic", "the decision itself is unchanged");
-      void kind;
     });
   }
 }
