@@ -45,6 +45,9 @@ export type AttemptResult =
   | { ok: true; stream: UpstreamStream; status: number; waitMs: number }
   | { ok: false; error: UpstreamError; waitMs: number };
 
+/** Size of the buffer an upstream stream is read into (an SSE read is rarely over a few KiB). */
+const READ_BUFFER_BYTES = 16 * 1024;
+
 const timeoutError = (kind: "timeout_first_byte" | "timeout_total" | "timeout_idle", ms: number) =>
   new UpstreamError(
     kind,
@@ -139,7 +142,10 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
   if (!response.body) return failure(new UpstreamError("malformed", "A stream without a body"));
   // The body is read as it arrives and translated with plain calls: every upstream read yields
   // the events it completed, as one batch, with no stream stage per event.
-  const body = response.body.getReader();
+  // A BYOB reader into one buffer reused for every read: the default reader allocates a fresh
+  // 64 KiB chunk per read, which made young-generation GC the largest cost of a stream.
+  const body = response.body.getReader({ mode: "byob" });
+  let readBuffer = new Uint8Array(READ_BUFFER_BYTES);
   const decoder = new SseDecoder();
   const translator = adapter.translator(target, { includeUsage: true });
   let bodyEnded = false;
@@ -148,12 +154,16 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
     const emit = (out: StreamEvent) => batch.push(out);
     const onEvent = (event: SseEvent) => translator.push(event, emit);
     while (!bodyEnded) {
-      const { done, value } = await body.read();
-      if (done) {
+      const { done, value } = await body.read(readBuffer);
+      if (done || !value) {
         bodyEnded = true;
         decoder.end(onEvent);
         translator.end(emit);
-      } else decoder.push(value, onEvent);
+      } else {
+        // The decoder copies what it needs (into a string), so the buffer can be read into again.
+        decoder.push(value, onEvent);
+        readBuffer = new Uint8Array(value.buffer);
+      }
       if (batch.length > 0) return batch;
     }
     return undefined;
