@@ -17,7 +17,7 @@
  * spend`) replay the journal without the lock, so they work while a server holds it.
  *
  * Settled reservation ids are remembered, so settling twice counts once, for `SETTLED_MEMORY_MS`
- * or the last `settledMemory` ids (default 100,000, about 11 MB), whichever is fewer; a duplicate
+ * or the last `settledMemory` ids (default 10,000, about 1 MB), whichever is fewer; a duplicate
  * settle later than that counts again. Counters are dropped once their window ended more than
  * `RETENTION_MS` before the latest time the store was given.
  */
