@@ -27,9 +27,10 @@ export function applicableBudgets(
   caller: CallerFacts,
   tags: readonly string[],
 ): { applicable: Applicable[]; checks: CounterCheck[] } {
-  const tagSet = new Set([...caller.tags, ...tags]);
+  // Allocates only for budgets that apply: most requests (no key, no budgeted tag) match none,
+  // and this runs twice per request. Tag lists are a handful of entries: `includes` beats a Set.
+  let index: Map<string, number> | undefined;
   const checks: CounterCheck[] = [];
-  const index = new Map<string, number>();
   const applicable: Applicable[] = [];
   for (const budget of budgets) {
     const { dimension, id } = budget.scope;
@@ -37,11 +38,12 @@ export function applicableBudgets(
       ? caller.key?.id
       : dimension === "team"
       ? caller.team?.id
-      : tagSet.has(id)
+      : caller.tags.includes(id) || tags.includes(id)
       ? id
       : undefined;
     if (own === undefined || (id !== EACH && id !== own)) continue;
     const counter = `${budget.window}\u0000${dimension}\u0000${own}`;
+    index ??= new Map();
     let check = index.get(counter);
     if (check === undefined) {
       check = checks.push({ dimension, id: own, window: budget.window }) - 1;
@@ -77,6 +79,7 @@ export function budgetFactSet(
   applicable: readonly Applicable[],
   levels: readonly Level[],
 ): Pick<Facts, "budget" | "budgets"> {
+  if (applicable.length === 0) return { budget: NO_BUDGET, budgets: { tags: {} } };
   const all = applicable.map((a, order) => ({
     facts: budgetFacts(a.budget, levels[a.check]),
     hard: a.budget.mode === "hard",

@@ -21,13 +21,14 @@ export interface RuleTrace {
 
 /** The outcome of a policy for one request, with its explanation. */
 export interface Decision {
-  policy: { name: string; version: string; hash: string };
+  /** Shared by every decision of one policy (frozen). */
+  readonly policy: { readonly name: string; readonly version: string; readonly hash: string };
   /** The rule that matched, or null for the default. */
   rule: string | null;
   route: string;
   via: "direct" | "gateway";
-  /** Routes to try after `route`, in order: the rule's, then each route's own. */
-  fallbacks: string[];
+  /** Routes to try after `route`, in order: the rule's, then each route's own (shared, frozen). */
+  fallbacks: readonly string[];
   reason?: string;
   /** For split rules: the arm chosen and the bucket (0–99) the sticky key fell in. */
   split?: { bucket: number; weights: { route: string; weight: number }[] };
@@ -85,6 +86,32 @@ function pickArm(weights: { route: string; weight: number }[], bucket: number): 
     if (bucket < acc) return arm.route;
   }
   return weights[weights.length - 1].route;
+}
+
+/**
+ * Fallback chains and policy identities, computed once per policy (and rule): a policy never
+ * changes after load, and the chain depends only on the rule's list and the chosen route.
+ */
+const chains = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+const identities = new WeakMap<Policy, Decision["policy"]>();
+
+function cachedChain(policy: Policy, primary: string, fallbacks: string[]): readonly string[] {
+  let byPrimary = chains.get(fallbacks);
+  if (!byPrimary) chains.set(fallbacks, byPrimary = new Map());
+  let chain = byPrimary.get(primary);
+  if (!chain) {
+    byPrimary.set(primary, chain = Object.freeze(fallbackChain(policy, primary, fallbacks)));
+  }
+  return chain;
+}
+
+function identityOf(policy: Policy): Decision["policy"] {
+  let identity = identities.get(policy);
+  if (!identity) {
+    identity = Object.freeze({ name: policy.name, version: policy.version, hash: policy.hash });
+    identities.set(policy, identity);
+  }
+  return identity;
 }
 
 /** The fallback chain: the rule's list, then each route's own fallbacks, without repeats. */
@@ -151,11 +178,11 @@ export async function decide(
     }
     const chosen = route!;
     const decision: Decision = {
-      policy: { name: policy.name, version: policy.version, hash: policy.hash },
+      policy: identityOf(policy),
       rule: rule.name,
       route: chosen,
       via: policy.routes[chosen].via,
-      fallbacks: fallbackChain(policy, chosen, rule.fallbacks),
+      fallbacks: cachedChain(policy, chosen, rule.fallbacks),
       trace,
       micros: Math.round((performance.now() - started) * 1000),
     };
@@ -165,11 +192,11 @@ export async function decide(
   }
   const fallback = policy.default;
   const decision: Decision = {
-    policy: { name: policy.name, version: policy.version, hash: policy.hash },
+    policy: identityOf(policy),
     rule: null,
     route: fallback.route,
     via: policy.routes[fallback.route].via,
-    fallbacks: fallbackChain(policy, fallback.route, fallback.fallbacks),
+    fallbacks: cachedChain(policy, fallback.route, fallback.fallbacks),
     trace,
     micros: Math.round((performance.now() - started) * 1000),
   };

@@ -41,7 +41,9 @@ const json: Reporter = {
   explain: (r) => JSON.stringify(r, null, 2),
 };
 
-function outcome(o: { route?: string; rule?: string | null; via?: string; fallbacks?: string[] }) {
+function outcome(
+  o: { route?: string; rule?: string | null; via?: string; fallbacks?: readonly string[] },
+) {
   const parts: string[] = [];
   if (o.route !== undefined) parts.push(`route=${o.route}`);
   if (o.rule !== undefined) parts.push(`rule=${o.rule ?? "(default)"}`);

@@ -34,7 +34,7 @@ export interface Outcome {
   route?: string;
   rule?: string | null;
   via?: "direct" | "gateway";
-  fallbacks?: string[];
+  fallbacks?: readonly string[];
 }
 
 export interface CaseResult {

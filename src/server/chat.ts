@@ -48,12 +48,8 @@ function routingHeaders(headers: ResponseHeaders, active: ActivePolicy, decision
   headers["x-switchyard-via"] = decision.via;
 }
 
-function attemptHeaders(
-  headers: ResponseHeaders,
-  active: ActivePolicy,
-  attempts: AttemptRecord[],
-) {
-  const tried = attempts.filter((a) => !a.skipped);
+/** Sets the headers that depend on what was tried (`tried`: the attempts that were not skipped). */
+function attemptHeaders(headers: ResponseHeaders, active: ActivePolicy, tried: AttemptRecord[]) {
   headers["x-switchyard-attempts"] = String(tried.length);
   const served = tried.at(-1);
   if (served) {
@@ -179,9 +175,9 @@ export async function chatCompletions(
         : undefined,
     });
     outcome.attempts = result.attempts;
-    attemptHeaders(headers, active, result.attempts);
-    const overheadMs = Math.max(0, performance.now() - started - result.waitMs);
     const tried = result.attempts.filter((a) => !a.skipped);
+    attemptHeaders(headers, active, tried);
+    const overheadMs = Math.max(0, performance.now() - started - result.waitMs);
     if (telemetryActive()) {
       annotateServerSpan({
         [SY.requestId]: ids.requestId,
