@@ -25,7 +25,6 @@ import { basename, dirname, resolve } from "node:path";
 import { Journal, type JournalOptions } from "./journal.ts";
 import { attributionRecord, toTuple } from "./journal_records.ts";
 import {
-  assertDistinct,
   assertNano,
   type Attribution,
   counterAt,
@@ -34,6 +33,7 @@ import {
   type Dimension,
   isSpent,
   type Level,
+  newReservation,
   type Reservation,
   type ReserveOutcome,
   type SpendReport,
@@ -143,17 +143,10 @@ class JournalSpendStore implements SpendStore {
     estimateNano: number,
     now: Date,
   ): Promise<ReserveOutcome> {
-    assertNano(estimateNano, "The estimate");
-    assertDistinct(checks);
+    const reservation = newReservation(checks, estimateNano, now, this.#leaseMs);
     const journal = this.#writable();
-    const counters = checks.map((check) => counterAt(check, now));
+    const counters = reservation.counters;
     const time = now.getTime();
-    const reservation: Reservation = {
-      id: crypto.randomUUID(),
-      estimateNano,
-      counters,
-      expiresAt: time + this.#leaseMs,
-    };
     if (counters.length === 0) return { ok: true, reservation, levels: [] };
     journal.reclaimExpired(time);
     const levels = counters.map((c) => journal.state.level(c));

@@ -10,7 +10,6 @@
  * `settled_id, id` the marker that makes settling idempotent (kept for `SETTLED_MEMORY_MS`).
  */
 import {
-  assertDistinct,
   assertNano,
   type Attribution,
   attributionCounters,
@@ -21,6 +20,7 @@ import {
   type Dimension,
   isSpent,
   type Level,
+  newReservation,
   type Reservation,
   type ReserveOutcome,
   SETTLED_MEMORY_MS,
@@ -67,7 +67,7 @@ const amount = (entry: Deno.KvEntryMaybe<unknown>): number =>
 
 interface StoredLease {
   estimateNano: number;
-  counters: CounterRef[];
+  counters: readonly CounterRef[];
   expiresAt: number;
 }
 
@@ -103,20 +103,13 @@ class KvSpendStore implements SpendStore {
     estimateNano: number,
     now: Date,
   ): Promise<ReserveOutcome> {
-    assertNano(estimateNano, "The estimate");
-    assertDistinct(checks);
+    const granted = newReservation(checks, estimateNano, now, this.#leaseMs);
     if (checks.length > MAX_CHECKED_COUNTERS) {
       throw new RangeError(`At most ${MAX_CHECKED_COUNTERS} budget counters apply to a request`);
     }
-    const counters = checks.map((check) => counterAt(check, now));
-    const reservation = () => ({
-      id: crypto.randomUUID(),
-      estimateNano,
-      counters,
-      expiresAt: now.getTime() + this.#leaseMs,
-    });
+    const counters = granted.counters;
     if (counters.length === 0) {
-      return Promise.resolve({ ok: true, reservation: reservation(), levels: [] });
+      return Promise.resolve({ ok: true, reservation: granted, levels: [] });
     }
     return this.#serial(async () => {
       await this.#reclaimExpired(now);
@@ -126,7 +119,7 @@ class KvSpendStore implements SpendStore {
           isSpent(levels[i], check.limitNano) ? [i] : []
         );
         if (blocked.length > 0) return { ok: false, levels, blocked } as const;
-        const granted = reservation();
+        // A commit that failed wrote nothing, so a retry may reuse the reservation's id.
         // Checking the held counters is enough: a settle that moved spend from held to settled
         // after our read changed a held versionstamp, and a settle that only adds to settled (its
         // lease was reclaimed) is a blind sum that may serialize after this reservation.

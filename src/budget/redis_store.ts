@@ -11,7 +11,6 @@
  */
 import { createClient } from "redis";
 import {
-  assertDistinct,
   assertNano,
   type Attribution,
   attributionCounters,
@@ -22,6 +21,7 @@ import {
   type Dimension,
   DIMENSIONS,
   type Level,
+  newReservation,
   type Reservation,
   type ReserveOutcome,
   RETENTION_MS,
@@ -128,12 +128,8 @@ class RedisSpendStore implements SpendStore {
     estimateNano: number,
     now: Date,
   ): Promise<ReserveOutcome> {
-    assertNano(estimateNano, "The estimate");
-    assertDistinct(checks);
-    const id = crypto.randomUUID();
-    const expiresAt = now.getTime() + this.#leaseMs;
-    const counters = checks.map((check) => counterAt(check, now));
-    const reservation: Reservation = { id, estimateNano, counters, expiresAt };
+    const reservation = newReservation(checks, estimateNano, now, this.#leaseMs);
+    const { id, expiresAt, counters } = reservation;
     if (counters.length === 0) return { ok: true, reservation, levels: [] };
     const reply = await this.#run(
       this.#scripts.reserve,

@@ -206,6 +206,27 @@ export function assertNano(amount: number, what: string): void {
 
 /** Rejects checks that name the same counter twice (the ledger merges them). */
 export function assertDistinct(checks: readonly CounterCheck[]): void {
+  if (checks.length < 2) return; // the common case (no budget or one) allocates nothing
   const ids = new Set(checks.map((c) => `${c.window}\u0000${c.dimension}\u0000${c.id}`));
   if (ids.size !== checks.length) throw new RangeError("Checks name the same counter twice");
+}
+
+/**
+ * Every store's first step of `reserve`: validates the request and makes the reservation — a new
+ * id, the checks' counters at `now`, and the lease's expiry.
+ */
+export function newReservation(
+  checks: readonly CounterCheck[],
+  estimateNano: number,
+  now: Date,
+  leaseMs: number,
+): Reservation {
+  assertNano(estimateNano, "The estimate");
+  assertDistinct(checks);
+  return {
+    id: crypto.randomUUID(),
+    estimateNano,
+    counters: checks.map((check) => counterAt(check, now)),
+    expiresAt: now.getTime() + leaseMs,
+  };
 }
