@@ -89,29 +89,40 @@ function pickArm(weights: { route: string; weight: number }[], bucket: number): 
 }
 
 /**
- * Fallback chains and policy identities, computed once per policy (and rule): a policy never
- * changes after load, and the chain depends only on the rule's list and the chosen route.
+ * Fallback chains and policy identities, computed once per policy: a policy never changes after
+ * load, and a chain depends only on the policy, the rule's list and the chosen route.
  */
-const chains = new WeakMap<readonly string[], Map<string, readonly string[]>>();
-const identities = new WeakMap<Policy, Decision["policy"]>();
+interface PolicyCache {
+  identity: Decision["policy"];
+  /** Rule (or default) fallback list → chosen route → chain. */
+  chains: Map<readonly string[], Map<string, readonly string[]>>;
+}
+const caches = new WeakMap<Policy, PolicyCache>();
+
+function cacheOf(policy: Policy): PolicyCache {
+  let cache = caches.get(policy);
+  if (!cache) {
+    const identity = Object.freeze({
+      name: policy.name,
+      version: policy.version,
+      hash: policy.hash,
+    });
+    cache = { identity, chains: new Map() };
+    caches.set(policy, cache);
+  }
+  return cache;
+}
 
 function cachedChain(policy: Policy, primary: string, fallbacks: string[]): readonly string[] {
+  const chains = cacheOf(policy).chains;
   let byPrimary = chains.get(fallbacks);
   if (!byPrimary) chains.set(fallbacks, byPrimary = new Map());
   let chain = byPrimary.get(primary);
   if (!chain) {
-    byPrimary.set(primary, chain = Object.freeze(fallbackChain(policy, primary, fallbacks)));
+    chain = Object.freeze(fallbackChain(policy, primary, fallbacks));
+    byPrimary.set(primary, chain);
   }
   return chain;
-}
-
-function identityOf(policy: Policy): Decision["policy"] {
-  let identity = identities.get(policy);
-  if (!identity) {
-    identity = Object.freeze({ name: policy.name, version: policy.version, hash: policy.hash });
-    identities.set(policy, identity);
-  }
-  return identity;
 }
 
 /** The fallback chain: the rule's list, then each route's own fallbacks, without repeats. */
@@ -178,7 +189,7 @@ export async function decide(
     }
     const chosen = route!;
     const decision: Decision = {
-      policy: identityOf(policy),
+      policy: cacheOf(policy).identity,
       rule: rule.name,
       route: chosen,
       via: policy.routes[chosen].via,
@@ -192,7 +203,7 @@ export async function decide(
   }
   const fallback = policy.default;
   const decision: Decision = {
-    policy: identityOf(policy),
+    policy: cacheOf(policy).identity,
     rule: null,
     route: fallback.route,
     via: policy.routes[fallback.route].via,

@@ -148,3 +148,16 @@ Deno.test("decide(): compiled closures and jsonata decide the shipped policy ali
     }
   }
 });
+
+Deno.test("decide(): fallback chains are cached per policy, never across policies sharing a rule", async () => {
+  const first = await policyWith(`  - { name: to-b, when: "true", route: b }`);
+  assert.deepEqual((await decide(first, factsFor(first))).fallbacks, ["c"]);
+  // A reloaded policy that reuses the rule objects but where route b now falls back to a.
+  const b = { ...first.routes.b, fallbacks: ["a"] };
+  const second: Policy = { ...first, routes: { ...first.routes, b } };
+  const d = await decide(second, factsFor(second));
+  assert.deepEqual(d.fallbacks, ["a"]);
+  assert.throws(() => (d.fallbacks as string[]).push("x"), TypeError, "chains are shared: frozen");
+  // And the first policy's own answer is unchanged.
+  assert.deepEqual((await decide(first, factsFor(first))).fallbacks, ["c"]);
+});
