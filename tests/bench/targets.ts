@@ -77,10 +77,15 @@ async function makeWorkdir(runDir: string, name: string): Promise<string> {
 }
 
 /** Starts one of the benchmark's own servers (mock, passthrough, sink). */
-export function startHelper(name: string, file: string, args: string[] = []): Promise<Server> {
+export function startHelper(
+  name: string,
+  file: string,
+  args: string[] = [],
+  denoFlags: string[] = [],
+): Promise<Server> {
   return startServer({
     name,
-    args: ["run", "--allow-net=127.0.0.1", `${ROOT}/tests/bench/${file}`, ...args],
+    args: ["run", "--allow-net=127.0.0.1", ...denoFlags, `${ROOT}/tests/bench/${file}`, ...args],
     env: inheritedEnv(),
   });
 }
@@ -92,6 +97,8 @@ export async function startSwitchyard(options: {
   runDir: string;
   upstream: string;
   otlpEndpoint?: string;
+  /** More `serve` flags (the ladder's `--store none` rung). */
+  serveArgs?: string[];
 }): Promise<Server> {
   const serve = await serveCommand();
   const workdir = await makeWorkdir(options.runDir, options.name);
@@ -116,6 +123,7 @@ export async function startSwitchyard(options: {
       "--port",
       "0",
       "--no-watch",
+      ...options.serveArgs ?? [],
     ],
     env,
     cwd: workdir,

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { createMockHandler } from "./mock.ts";
+import { createFloorHandler, DUTIES, parseDuties } from "./router_floor.ts";
+import { type LadderRun, renderLadder, RUNGS } from "./ladder.ts";
+
+/** The mock upstream, recording what each request it received looked like. */
+function startUpstream() {
+  const mock = createMockHandler({ chunks: 5, delayMs: 0 });
+  const seen: { body: Record<string, unknown>; headers: Headers }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const text = await req.clone().text();
+    seen.push({ body: JSON.parse(text), headers: req.headers });
+    return mock(req);
+  });
+  return { server, seen, origin: `http://127.0.0.1:${server.addr.port}` };
+}
+
+function startFloor(origin: string, duties: string) {
+  return Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    createFloorHandler(origin, parseDuties(duties)),
+  );
+}
+
+const post = (port: number, body: Record<string, unknown>) =>
+  fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-request-id": "req-ladder-1" },
+    body: JSON.stringify(body),
+  });
+
+const CHAT = { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] };
+
+Deno.test("router floor: with no duty it forwards the request and the answer unchanged", async () => {
+  const upstream = startUpstream();
+  const floor = startFloor(upstream.origin, "");
+  try {
+    const res = await post(floor.addr.port, CHAT);
+    const answer = await res.json();
+    assert.equal(res.status, 200);
+    assert.equal(answer.object, "chat.completion");
+    assert.equal(res.headers.get("x-switchyard-route"), null);
+    assert.deepEqual(upstream.seen[0].body, CHAT);
+    assert.equal(upstream.seen[0].headers.get("x-request-id"), null);
+  } finally {
+    await floor.shutdown();
+    await upstream.server.shutdown();
+  }
+});
+
+Deno.test("router floor: every duty does what the ladder says it adds", async () => {
+  const upstream = startUpstream();
+  const floor = startFloor(upstream.origin, DUTIES.join(","));
+  try {
+    const res = await post(floor.addr.port, CHAT);
+    const answer = await res.json();
+    assert.equal(answer.usage.total_tokens, answer.usage.prompt_tokens + 8);
+    // headers: Switchyard's routing headers, with the client's request id.
+    assert.equal(res.headers.get("x-request-id"), "req-ladder-1");
+    for (const name of ["policy", "rule", "route", "via", "attempts", "overhead-ms", "trace-id"]) {
+      assert.ok(res.headers.get(`x-switchyard-${name}`), `x-switchyard-${name} missing`);
+    }
+    // rewrite: the route's model upstream, with accept and the request id.
+    assert.equal(upstream.seen[0].body.model, "bench-model");
+    assert.equal(upstream.seen[0].headers.get("accept"), "application/json");
+    assert.equal(upstream.seen[0].headers.get("x-request-id"), "req-ladder-1");
+
+    // observe: a stream goes through JS and arrives whole, every chunk and the terminator.
+    const streamed = await post(floor.addr.port, {
+      ...CHAT,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    assert.equal(streamed.headers.get("content-type"), "text/event-stream");
+    const text = await streamed.text();
+    const events = text.split("\n\n").filter(Boolean);
+    assert.equal(events.length, 1 + 5 + 1 + 1 + 1); // role, content, finish, usage, [DONE]
+    assert.equal(events.at(-1), "data: [DONE]");
+    assert.match(events.at(-2)!, /"usage":\{"prompt_tokens":8,"completion_tokens":5/);
+    assert.equal(upstream.seen[1].headers.get("accept"), "text/event-stream");
+  } finally {
+    await floor.shutdown();
+    await upstream.server.shutdown();
+  }
+});
+
+Deno.test("router floor: an unknown duty is refused by name", () => {
+  assert.throws(() => parseDuties("read,teleport"), /Unknown duty `teleport`/);
+  assert.deepEqual([...parseDuties(" read , parse ")], ["read", "parse"]);
+});
+
+Deno.test("ladder table: one row per rung, each figure as a share or multiple of the floor", () => {
+  // Two rounds; the medians are what the table shows. Direct streams: TTFB 100, total 200 µs.
+  const round = (scale: number) =>
+    Object.fromEntries(RUNGS.map((rung, i) => [rung.name, {
+      rps: scale * 10_000 / (1 + i),
+      ttfbP50: 100 + 50 * (1 + i),
+      totalP50: 200 + 100 * (1 + i),
+      errors: rung.name === "switchyard" ? 2 : 0,
+    }]));
+  const run: LadderRun = {
+    rounds: [round(1), round(1.2)],
+    direct: [{ ttfbP50: 100, totalP50: 200 }, { ttfbP50: 100, totalP50: 200 }],
+  };
+  const rows = renderLadder(run).split("\n").slice(2);
+  assert.equal(rows.length, RUNGS.length);
+  const cells = (row: string) => row.split("|").slice(1, -1).map((c) => c.trim());
+  const floor = cells(rows[0]);
+  assert.deepEqual(floor.slice(2), ["11,000", "1.00", "50 µs", "1.00", "100 µs", "1.00"]);
+  const second = cells(rows[1]);
+  assert.equal(second[0], "+read");
+  assert.deepEqual(second.slice(2), ["5,500", "0.50", "100 µs", "2.00", "200 µs", "2.00"]);
+  assert.match(rows.at(-1)!, /\*\*4 errors\*\*/);
+});
+
+Deno.test("bench:ladder: a tiny run measures every rung with the task's permissions and cleans up", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const task = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)).tasks["bench:ladder"];
+  const args = task.split(/\s+/).slice(1); // after `deno`
+  const { code, stdout, stderr } = await new Deno.Command("deno", {
+    args: [...args, "--rounds", "1", "--seconds", "0.3", "--streams", "5"],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const table = new TextDecoder().decode(stdout);
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const rows = table.trim().split("\n").slice(2);
+  assert.deepEqual(rows.map((r) => r.split("|")[1].trim()), RUNGS.map((r) => r.name));
+  for (const row of rows) {
+    assert.doesNotMatch(row, /errors|—/, `a rung failed or measured nothing: ${row}`);
+  }
+  const left = [...Deno.readDirSync(`${root}/.tmp`)].filter((e) => e.name.startsWith("bench-"));
+  assert.deepEqual(left, [], "the run's scratch directory was not removed");
+});
