@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { type ChatRequest, ChatRequestSchema } from "../upstream/types.ts";
 import { invalidRequest } from "./errors.ts";
+import { commonChatRequest } from "./request_fast.ts";
 
 /** Per-request identifiers the app assigned before the handler ran. */
 export interface RequestIds {
@@ -23,8 +24,13 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** Validates a chat request, naming the first invalid field. */
+/**
+ * Validates a chat request, naming the first invalid field. The common shape is checked by hand
+ * (request_fast.ts); zod decides everything else and words every error.
+ */
 export function parseChatRequest(body: unknown): ChatRequest {
+  const common = commonChatRequest(body);
+  if (common) return common;
   const parsed = ChatRequestSchema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = mostSpecific(parsed.error.issues);
