@@ -1,15 +1,17 @@
 /**
  * `deno task bench:ladder`: where the gap between the passthrough and Switchyard comes from. The
  * passthrough, then one rung per router duty (router_floor.ts, each rung adding one duty to the
- * one before), then Switchyard (tracing off) without and with its spend store, measured interleaved over rounds: max throughput at
- * 32 connections and sequential 20-chunk streams, against the same mock. The last rung is what
- * any Deno router doing Switchyard's job pays; the step from it to Switchyard is Switchyard's own.
+ * one before), then Switchyard (tracing off) without and with its spend store, measured
+ * interleaved over rounds: open-loop latency at fixed rates, max throughput at 32 connections and
+ * sequential 20-chunk streams, against the same mock. The last duty rung (`+observe`) is what any
+ * Deno router doing Switchyard's job pays; the step from it to Switchyard is Switchyard's own.
  *
- *   deno task bench:ladder                     3 rounds, 3 s throughput phases, 200 streams
- *   deno task bench:ladder --rounds 1 --seconds 1 --streams 20     a quick look
+ *   deno task bench:ladder           3 rounds; 3 s per rate and per throughput phase; 200 streams
+ *   deno task bench:ladder --rounds 1 --seconds 1 --streams 20 --rates 200    a quick look
  */
 import { parseArgs } from "node:util";
 import { runClosedLoop } from "./closed_loop.ts";
+import { runFixedRate } from "./fixed_rate.ts";
 import { clientFactory } from "./http_client.ts";
 import type { Server } from "./processes.ts";
 import { checkTarget, PLAIN_BODY, STREAM_BODY } from "./rounds.ts";
@@ -20,6 +22,10 @@ import { DUTIES, DUTY_DESCRIPTIONS } from "./router_floor.ts";
 
 const PATH = "/v1/chat/completions";
 const CONNECTIONS = 32;
+/** Fixed-rate phases: warm-up before measuring, connections at most, wait for stragglers. */
+const FIXED_WARMUP_SECONDS = 0.5;
+const MAX_IN_FLIGHT = 256;
+const GRACE_SECONDS = 5;
 /** Longest one streaming measurement may run, s. */
 const STREAM_MAX_SECONDS = 60;
 
@@ -44,18 +50,28 @@ export const RUNGS: Rung[] = [
   },
 ];
 
-/** One round's figures for one rung. */
+/** One round's figures for one rung; latencies in µs. */
 export interface RungFigures {
   rps: number;
   ttfbP50: number;
   totalP50: number;
+  /** Open-loop latency at each fixed rate (req/s → p50/p99). */
+  fixed: Record<string, { p50: number; p99: number }>;
   errors: number;
 }
 
-/** The figures of a whole run, per round and rung; direct is the mock alone (streams only). */
+/** What the mock alone measures in a round: the baseline every "added" figure subtracts. */
+export interface DirectFigures {
+  ttfbP50: number;
+  totalP50: number;
+  fixed: Record<string, { p50: number; p99: number }>;
+}
+
+/** The figures of a whole run, per round and rung. */
 export interface LadderRun {
+  rates: number[];
   rounds: Record<string, RungFigures>[];
-  direct: { ttfbP50: number; totalP50: number }[];
+  direct: DirectFigures[];
 }
 
 const fmt = (x: number, digits = 0) =>
@@ -63,31 +79,50 @@ const fmt = (x: number, digits = 0) =>
     ? x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
     : "—";
 
-/** The ladder's markdown table: medians across rounds, each as a share or multiple of the floor. */
+/** The ladder's markdown tables: medians across rounds, each as a share or multiple of the floor. */
 export function renderLadder(run: LadderRun): string {
-  const med = (rung: string, key: keyof RungFigures) =>
-    median(run.rounds.map((r) => r[rung]?.[key] ?? NaN));
-  const directTtfb = median(run.direct.map((d) => d.ttfbP50));
-  const directTotal = median(run.direct.map((d) => d.totalP50));
-  const floorRps = med("passthrough", "rps");
-  const floorTtfb = med("passthrough", "ttfbP50") - directTtfb;
-  const floorTotal = med("passthrough", "totalP50") - directTotal;
-  const lines = [
+  const med = (pick: (f: RungFigures) => number, rung: string) =>
+    median(run.rounds.map((r) => r[rung] ? pick(r[rung]) : NaN));
+  const direct = (pick: (d: DirectFigures) => number) => median(run.direct.map(pick));
+  /** A figure added over the mock alone, and its multiple of the passthrough's. */
+  const added = (pick: (f: RungFigures) => number, base: number, rung: string) => {
+    const value = med(pick, rung) - base;
+    const floor = med(pick, "passthrough") - base;
+    return `${fmt(value)} µs | ${fmt(value / floor, 2)}`;
+  };
+  const ttfb = (f: RungFigures) => f.ttfbP50;
+  const total = (f: RungFigures) => f.totalP50;
+  const throughput = [
     "| rung | adds | max req/s | × floor | stream TTFB added p50 | × floor | stream total added p50 | × floor |",
     "|---|---|---:|---:|---:|---:|---:|---:|",
   ];
+  const latency = [
+    `| rung | ${
+      run.rates.map((r) => `p50 added at ${r}/s | × floor | p99 added at ${r}/s | × floor`).join(
+        " | ",
+      )
+    } |`,
+    `|---|${run.rates.map(() => "---:|---:|---:|---:").join("|")}|`,
+  ];
+  const floorRps = med((f) => f.rps, "passthrough");
   for (const rung of RUNGS) {
-    const rps = med(rung.name, "rps");
-    const ttfb = med(rung.name, "ttfbP50") - directTtfb;
-    const total = med(rung.name, "totalP50") - directTotal;
+    const rps = med((f) => f.rps, rung.name);
     const errors = run.rounds.reduce((n, r) => n + (r[rung.name]?.errors ?? 0), 0);
-    lines.push(
+    throughput.push(
       `| ${rung.name} | ${rung.adds}${errors ? ` (**${errors} errors**)` : ""} | ${fmt(rps)} | ` +
-        `${fmt(rps / floorRps, 2)} | ${fmt(ttfb)} µs | ${fmt(ttfb / floorTtfb, 2)} | ` +
-        `${fmt(total)} µs | ${fmt(total / floorTotal, 2)} |`,
+        `${fmt(rps / floorRps, 2)} | ${added(ttfb, direct((d) => d.ttfbP50), rung.name)} | ` +
+        `${added(total, direct((d) => d.totalP50), rung.name)} |`,
     );
+    const cells = run.rates.map((rate) => {
+      const at = (q: "p50" | "p99") => (f: RungFigures) => f.fixed[rate]?.[q] ?? NaN;
+      const base = (q: "p50" | "p99") => direct((d) => d.fixed[rate]?.[q] ?? NaN);
+      return `${added(at("p50"), base("p50"), rung.name)} | ${
+        added(at("p99"), base("p99"), rung.name)
+      }`;
+    });
+    latency.push(`| ${rung.name} | ${cells.join(" | ")} |`);
   }
-  return lines.join("\n");
+  return `${throughput.join("\n")}\n\n${latency.join("\n")}`;
 }
 
 const log = (line: string) => console.error(`[ladder] ${line}`);
@@ -99,12 +134,14 @@ async function main(): Promise<number> {
       rounds: { type: "string", default: "3" },
       seconds: { type: "string", default: "3" },
       streams: { type: "string", default: "200" },
+      rates: { type: "string", default: "200,1000" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(
-      "Usage: deno task bench:ladder [--rounds 3] [--seconds 3] [--streams 200]\n\nRungs:\n" +
+      "Usage: deno task bench:ladder [--rounds 3] [--seconds 3] [--streams 200] " +
+        "[--rates 200,1000]\n\nRungs:\n" +
         RUNGS.map((r) => `  ${r.name.padEnd(12)} ${r.adds}`).join("\n"),
     );
     return 0;
@@ -112,8 +149,9 @@ async function main(): Promise<number> {
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const streams = Number(values.streams);
-  if (![rounds, seconds, streams].every((n) => Number.isFinite(n) && n > 0)) {
-    console.error("--rounds, --seconds and --streams must be positive numbers");
+  const rates = values.rates.split(",").map(Number);
+  if (![rounds, seconds, streams, ...rates].every((n) => Number.isFinite(n) && n > 0)) {
+    console.error("--rounds, --seconds, --streams and --rates must be positive numbers");
     return 2;
   }
   const servers: Server[] = [];
@@ -144,7 +182,26 @@ async function main(): Promise<number> {
       ports[rung.name] = server.port;
       await checkTarget(rung.name, server.port);
     }
-    const run: LadderRun = { rounds: [], direct: [] };
+    const run: LadderRun = { rates, rounds: [], direct: [] };
+    const plain = (port: number) => clientFactory("tcp", { port, path: PATH, body: PLAIN_BODY });
+    /** Open-loop latency at each rate, from the intended send times. */
+    const fixed = async (port: number) => {
+      const out: RungFigures["fixed"] = {};
+      let errors = 0;
+      for (const rate of rates) {
+        const res = await runFixedRate({
+          open: plain(port),
+          rate,
+          seconds,
+          warmupSeconds: FIXED_WARMUP_SECONDS,
+          maxInFlight: MAX_IN_FLIGHT,
+          graceSeconds: GRACE_SECONDS,
+        });
+        out[rate] = { p50: res.p50, p99: res.p99 };
+        errors += res.errors + res.dropped;
+      }
+      return { out, errors };
+    };
     const stream = (port: number) =>
       runStreaming({
         open: clientFactory("tcp", { port, path: PATH, body: STREAM_BODY }),
@@ -157,11 +214,17 @@ async function main(): Promise<number> {
       const order = [...RUNGS.slice(shift), ...RUNGS.slice(0, shift)];
       const figures: Record<string, RungFigures> = {};
       const direct = await stream(mock.port);
-      run.direct.push({ ttfbP50: direct.ttfbP50, totalP50: direct.totalP50 });
+      const directFixed = await fixed(mock.port);
+      run.direct.push({
+        ttfbP50: direct.ttfbP50,
+        totalP50: direct.totalP50,
+        fixed: directFixed.out,
+      });
       for (const rung of order) {
         const port = ports[rung.name];
+        const latency = await fixed(port);
         const max = await runClosedLoop({
-          open: clientFactory("tcp", { port, path: PATH, body: PLAIN_BODY }),
+          open: plain(port),
           connections: CONNECTIONS,
           seconds,
           maxRequests: Number.MAX_SAFE_INTEGER,
@@ -171,10 +234,14 @@ async function main(): Promise<number> {
           rps: max.rps,
           ttfbP50: streamed.ttfbP50,
           totalP50: streamed.totalP50,
-          errors: max.errors + streamed.errors,
+          fixed: latency.out,
+          errors: latency.errors + max.errors + streamed.errors,
         };
         log(
-          `round ${r + 1}/${rounds} ${rung.name}: ${Math.round(max.rps)} req/s, ` +
+          `round ${r + 1}/${rounds} ${rung.name}: ` +
+            rates.map((rate) => `p50 ${Math.round(latency.out[rate].p50)} µs at ${rate}/s, `)
+              .join("") +
+            `${Math.round(max.rps)} req/s, ` +
             `stream TTFB p50 ${Math.round(streamed.ttfbP50)} µs`,
         );
       }

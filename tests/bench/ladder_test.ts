@@ -89,28 +89,39 @@ Deno.test("router floor: an unknown duty is refused by name", () => {
   assert.deepEqual([...parseDuties(" read , parse ")], ["read", "parse"]);
 });
 
-Deno.test("ladder table: one row per rung, each figure as a share or multiple of the floor", () => {
-  // Two rounds; the medians are what the table shows. Direct streams: TTFB 100, total 200 µs.
+Deno.test("ladder tables: one row per rung, each figure as a share or multiple of the floor", () => {
+  // Two rounds; the tables show medians. The mock alone: TTFB 100, total 200, p50 50, p99 100 µs.
   const round = (scale: number) =>
     Object.fromEntries(RUNGS.map((rung, i) => [rung.name, {
       rps: scale * 10_000 / (1 + i),
       ttfbP50: 100 + 50 * (1 + i),
       totalP50: 200 + 100 * (1 + i),
+      fixed: { 200: { p50: 50 + 10 * (1 + i), p99: 100 + 100 * (1 + i) } },
       errors: rung.name === "switchyard" ? 2 : 0,
     }]));
-  const run: LadderRun = {
-    rounds: [round(1), round(1.2)],
-    direct: [{ ttfbP50: 100, totalP50: 200 }, { ttfbP50: 100, totalP50: 200 }],
-  };
-  const rows = renderLadder(run).split("\n").slice(2);
-  assert.equal(rows.length, RUNGS.length);
+  const direct = { ttfbP50: 100, totalP50: 200, fixed: { 200: { p50: 50, p99: 100 } } };
+  const run: LadderRun = { rates: [200], rounds: [round(1), round(1.2)], direct: [direct, direct] };
+  const [throughput, latency] = renderLadder(run).split("\n\n").map((t) => t.split("\n"));
   const cells = (row: string) => row.split("|").slice(1, -1).map((c) => c.trim());
-  const floor = cells(rows[0]);
-  assert.deepEqual(floor.slice(2), ["11,000", "1.00", "50 µs", "1.00", "100 µs", "1.00"]);
-  const second = cells(rows[1]);
-  assert.equal(second[0], "+read");
-  assert.deepEqual(second.slice(2), ["5,500", "0.50", "100 µs", "2.00", "200 µs", "2.00"]);
+
+  const rows = throughput.slice(2);
+  assert.equal(rows.length, RUNGS.length);
+  assert.deepEqual(cells(rows[0]).slice(2), ["11,000", "1.00", "50 µs", "1.00", "100 µs", "1.00"]);
+  assert.equal(cells(rows[1])[0], "+read");
+  assert.deepEqual(cells(rows[1]).slice(2), ["5,500", "0.50", "100 µs", "2.00", "200 µs", "2.00"]);
   assert.match(rows.at(-1)!, /\*\*4 errors\*\*/);
+
+  assert.deepEqual(cells(latency[0]), [
+    "rung",
+    "p50 added at 200/s",
+    "× floor",
+    "p99 added at 200/s",
+    "× floor",
+  ]);
+  const lat = latency.slice(2);
+  assert.equal(lat.length, RUNGS.length);
+  assert.deepEqual(cells(lat[0]), ["passthrough", "10 µs", "1.00", "100 µs", "1.00"]);
+  assert.deepEqual(cells(lat[2]), ["+parse", "30 µs", "3.00", "300 µs", "3.00"]);
 });
 
 Deno.test("bench:ladder: a tiny run measures every rung with the task's permissions and cleans up", async () => {
@@ -118,17 +129,20 @@ Deno.test("bench:ladder: a tiny run measures every rung with the task's permissi
   const task = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)).tasks["bench:ladder"];
   const args = task.split(/\s+/).slice(1); // after `deno`
   const { code, stdout, stderr } = await new Deno.Command("deno", {
-    args: [...args, "--rounds", "1", "--seconds", "0.3", "--streams", "5"],
+    args: [...args, "--rounds", "1", "--seconds", "0.3", "--streams", "5", "--rates", "100"],
     cwd: root,
     stdout: "piped",
     stderr: "piped",
   }).output();
   const table = new TextDecoder().decode(stdout);
   assert.equal(code, 0, new TextDecoder().decode(stderr));
-  const rows = table.trim().split("\n").slice(2);
-  assert.deepEqual(rows.map((r) => r.split("|")[1].trim()), RUNGS.map((r) => r.name));
-  for (const row of rows) {
-    assert.doesNotMatch(row, /errors|—/, `a rung failed or measured nothing: ${row}`);
+  const tables = table.trim().split("\n\n");
+  assert.equal(tables.length, 2, table);
+  for (const rows of tables.map((t) => t.split("\n").slice(2))) {
+    assert.deepEqual(rows.map((r) => r.split("|")[1].trim()), RUNGS.map((r) => r.name));
+    for (const row of rows) {
+      assert.doesNotMatch(row, /errors|—|NaN/, `a rung failed or measured nothing: ${row}`);
+    }
   }
   const left = [...Deno.readDirSync(`${root}/.tmp`)].filter((e) => e.name.startsWith("bench-"));
   assert.deepEqual(left, [], "the run's scratch directory was not removed");
