@@ -127,6 +127,9 @@ export function renderLadder(run: LadderRun): string {
 
 const log = (line: string) => console.error(`[ladder] ${line}`);
 
+/** Signals that stop a run early, after stopping every server it started. */
+const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -156,9 +159,21 @@ async function main(): Promise<number> {
   }
   const servers: Server[] = [];
   const runDir = await makeRunDir();
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    cleaned ??= Promise.all(servers.map((s) => s.stop())).then(() =>
+      Deno.remove(runDir, { recursive: true })
+    );
+  // Stopped early (Ctrl-C, a CI timeout): stop every server first, or they outlive the run.
+  const interrupted = () => {
+    log("interrupted: stopping every server");
+    cleanup().finally(() => Deno.exit(130));
+  };
+  for (const signal of SIGNALS) Deno.addSignalListener(signal, interrupted);
   try {
     const mock = await startHelper("mock", "mock.ts");
     servers.push(mock);
+    log(`mock :${mock.port} (pid ${mock.pid})`);
     const upstream = `http://127.0.0.1:${mock.port}`;
     const ports: Record<string, number> = {};
     for (const [i, rung] of RUNGS.entries()) {
@@ -180,6 +195,7 @@ async function main(): Promise<number> {
         );
       servers.push(server);
       ports[rung.name] = server.port;
+      log(`${rung.name} :${server.port} (pid ${server.pid})`);
       await checkTarget(rung.name, server.port);
     }
     const run: LadderRun = { rates, rounds: [], direct: [] };
@@ -250,8 +266,8 @@ async function main(): Promise<number> {
     console.log(renderLadder(run));
     return 0;
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-    await Deno.remove(runDir, { recursive: true });
+    for (const signal of SIGNALS) Deno.removeSignalListener(signal, interrupted);
+    await cleanup();
   }
 }
 

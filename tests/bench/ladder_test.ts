@@ -147,3 +147,33 @@ Deno.test("bench:ladder: a tiny run measures every rung with the task's permissi
   const left = [...Deno.readDirSync(`${root}/.tmp`)].filter((e) => e.name.startsWith("bench-"));
   assert.deepEqual(left, [], "the run's scratch directory was not removed");
 });
+
+Deno.test("bench:ladder: stopped with SIGTERM mid-run, it stops every server it started", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const task = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)).tasks["bench:ladder"];
+  const child = new Deno.Command("deno", {
+    args: [...task.split(/\s+/).slice(1), "--rounds", "50", "--seconds", "1", "--rates", "100"],
+    cwd: root,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // Wait until it is measuring (every server is up), then stop it.
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  while (!seen.includes("round 1/50")) {
+    const { done, value } = await lines.read();
+    if (done) break;
+    seen += value;
+  }
+  const started = [...seen.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+  child.kill("SIGTERM");
+  const status = await child.status;
+  await lines.cancel();
+  assert.equal(status.code, 130, seen);
+  assert.ok(started.length > 0, `no server pids were logged:\n${seen}`);
+  for (const pid of started) {
+    const { success } = await new Deno.Command("ps", { args: ["-p", String(pid)], stdout: "null" })
+      .output();
+    assert.equal(success, false, `server ${pid} outlived the run`);
+  }
+});
