@@ -9,7 +9,7 @@ import { loadPolicy, processEnv } from "../policy/load.ts";
 import { formatProblem, PolicyError } from "../policy/problems.ts";
 import { needsSimulators } from "../routing/runtime.ts";
 import { createApp } from "../server/app.ts";
-import { type SimulatorFleet, spawnFleet } from "../sim/process.ts";
+import { type SimulatorFleet, spawnFleet } from "../sim/spawn.ts";
 import { EXIT, UsageError } from "./exit.ts";
 import type { ActivePolicy } from "../routing/runtime.ts";
 

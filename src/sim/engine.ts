@@ -7,16 +7,9 @@
  */
 import { estimateTokens } from "../facts/tokens.ts";
 import { hash32, random } from "../seeded.ts";
+import type { LatencyProfile } from "./providers.ts";
 
-/** How fast a simulated model answers. */
-export interface LatencyProfile {
-  /** Median time to first token, ms. */
-  ttft_ms: number;
-  /** Output speed after the first token. */
-  tokens_per_s: number;
-  /** Relative jitter applied to every delay, 0..1 (0.2 = ±20%). */
-  jitter: number;
-}
+export type { LatencyProfile };
 
 /** Ways a simulator can misbehave, each seen from real providers. */
 export const FAULT_MODES = [

@@ -33,37 +33,14 @@ import { createAnthropicSimulator } from "./anthropic.ts";
 import { createGeminiSimulator } from "./gemini.ts";
 import { createOpenRouterSimulator, type OpenRouterSimConfig } from "./openrouter.ts";
 import type { GatewayProvider } from "./openrouter_routing.ts";
+import { BASE_PATHS, FLEET_LATENCY, type SimulatedProvider } from "./providers.ts";
 
-/** The simulators a fleet runs. */
-export const SIMULATED_PROVIDERS = [
-  "openai",
-  "anthropic",
-  "gemini",
-  "mistral",
-  "openrouter",
-] as const;
-export type SimulatedProvider = typeof SIMULATED_PROVIDERS[number];
-
-/**
- * Realistic latency per provider (time to first token 200–600 ms, 50–150 tokens/s), so routing
- * decisions see differences like the real ones. Tests override them with a few milliseconds.
- */
-export const FLEET_LATENCY: Record<SimulatedProvider, LatencyProfile> = {
-  openai: { ttft_ms: 380, tokens_per_s: 90, jitter: 0.25 },
-  anthropic: { ttft_ms: 560, tokens_per_s: 65, jitter: 0.25 },
-  gemini: { ttft_ms: 450, tokens_per_s: 140, jitter: 0.3 },
-  mistral: { ttft_ms: 300, tokens_per_s: 110, jitter: 0.25 },
-  // The gateway's own generation profile is unused: it forwards; its overhead is `gateway`.
-  openrouter: { ttft_ms: 0, tokens_per_s: 0, jitter: 0 },
-};
-
-export const BASE_PATHS: Record<SimulatedProvider, string> = {
-  openai: "/v1",
-  anthropic: "/v1",
-  gemini: "/v1beta",
-  mistral: "/v1",
-  openrouter: "/api/v1",
-};
+export {
+  BASE_PATHS,
+  FLEET_LATENCY,
+  SIMULATED_PROVIDERS,
+  type SimulatedProvider,
+} from "./providers.ts";
 
 export const FACTORIES: Record<Exclude<SimulatedProvider, "openrouter">, SimFactory> = {
   openai: createOpenAISimulator,

@@ -5,12 +5,10 @@
  *
  * Child side: `switchyard sim --provider P [--upstreams JSON] [--latency-scale X]` starts one
  * simulator, prints `{"origin": …}` on stdout, and exits when its stdin closes (the parent died)
- * or on SIGTERM. Parent side: `spawnFleet()` starts them all and returns their base URLs.
+ * or on SIGTERM. The parent side, `spawnFleet()`, is spawn.ts.
  */
 import { parseArgs } from "node:util";
-import type { ProviderName } from "../upstream/adapter.ts";
 import {
-  BASE_PATHS,
   FACTORIES,
   FLEET_LATENCY,
   gatewayProviders,
@@ -19,12 +17,6 @@ import {
 } from "./fleet.ts";
 import { createOpenRouterSimulator } from "./openrouter.ts";
 import { startSimulator } from "./server.ts";
-
-/** A running set of simulators, however they run. */
-export interface SimulatorFleet {
-  readonly baseUrls: Record<ProviderName, string>;
-  close(): Promise<void>;
-}
 
 function scaled(provider: SimulatedProvider, scale: number) {
   const base = FLEET_LATENCY[provider];
@@ -70,73 +62,4 @@ export async function runSimulatorProcess(args: string[]): Promise<number> {
   await stop.promise;
   await sim.close();
   return 0;
-}
-
-/** Parent side: starts every simulator as a child process (providers first, then the gateway). */
-export async function spawnFleet(options: {
-  latencyScale: number;
-  /** Where src/cli.ts is; the children run it. */
-  cli: string;
-}): Promise<SimulatorFleet> {
-  const children: Deno.ChildProcess[] = [];
-  const writers: WritableStreamDefaultWriter<Uint8Array>[] = [];
-  const close = async () => {
-    for (const writer of writers) await writer.close().catch(() => {});
-    for (const child of children) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-    }
-    await Promise.all(children.map((c) => c.status.catch(() => {})));
-  };
-  const start = async (provider: SimulatedProvider, upstreams?: Record<string, string>) => {
-    const args = [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-env=OTEL_*,LOG_TOKENS,LOG_STREAM",
-      options.cli,
-      "sim",
-      "--provider",
-      provider,
-      "--latency-scale",
-      String(options.latencyScale),
-      ...(upstreams ? ["--upstreams", JSON.stringify(upstreams)] : []),
-    ];
-    const child = new Deno.Command("deno", {
-      args,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-      env: { OTEL_SERVICE_NAME: `simulated-${provider}` },
-    }).spawn();
-    children.push(child);
-    writers.push(child.stdin.getWriter());
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = "";
-    while (!buffered.includes("\n")) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error(`The ${provider} simulator exited before it listened`);
-      buffered += value;
-    }
-    // Keep draining stdout so the child can never block on a full pipe.
-    (async () => {
-      while (!(await reader.read().catch(() => ({ done: true }))).done) { /* discard */ }
-    })();
-    return JSON.parse(buffered.split("\n")[0]).origin as string;
-  };
-  try {
-    const providers = SIMULATED_PROVIDERS.filter((p) => p !== "openrouter");
-    const origins = await Promise.all(providers.map((p) => start(p)));
-    const baseUrls = {} as Record<ProviderName, string>;
-    providers.forEach((p, i) => baseUrls[p] = origins[i] + BASE_PATHS[p]);
-    const gateway = await start("openrouter", { ...baseUrls });
-    baseUrls.openrouter = gateway + BASE_PATHS.openrouter;
-    baseUrls["openai-compatible"] = baseUrls.openai;
-    return { baseUrls, close };
-  } catch (error) {
-    await close();
-    throw error;
-  }
 }
