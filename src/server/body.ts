@@ -8,10 +8,13 @@ import { ApiError } from "./errors.ts";
 export async function readBody(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) throw tooLarge(limit);
-  if (!request.body) return "";
   // With a declared length the HTTP layer delivers exactly that many bytes, so the limit already
   // holds and the runtime's one-shot read is cheapest; only chunked bodies are counted by hand.
+  // `request.body` is not touched on this path: in Deno, the getter makes a resource-backed stream
+  // registered for finalization, and under load those streams (and what they reach) survived the
+  // young-generation collections, were promoted and made every scavenge ~4 ms instead of ~0.3 ms.
   if (Number.isFinite(declared)) return await request.text();
+  if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
