@@ -7,13 +7,13 @@ import {
   faultApplies,
   type FaultMode,
   generationTime,
-  type LatencyProfile,
   pace,
   type Plan,
   plan,
   settingsFor,
   sleep,
 } from "./engine.ts";
+import type { LatencyProfile } from "./providers.ts";
 import { isAuthorized, never, RESET_CONNECTION, type SimFactory, type SimState } from "./server.ts";
 import { chatInput, type SimChatRequest, SimChatRequestSchema } from "./chat_input.ts";
 import {

@@ -9,8 +9,6 @@ import { estimateTokens } from "../facts/tokens.ts";
 import { hash32, random } from "../seeded.ts";
 import type { LatencyProfile } from "./providers.ts";
 
-export type { LatencyProfile };
-
 /** Ways a simulator can misbehave, each seen from real providers. */
 export const FAULT_MODES = [
   "none",

@@ -25,7 +25,7 @@ import { openaiAdapter } from "../upstream/openai/index.ts";
 import { mistralAdapter } from "../upstream/mistral/index.ts";
 import { anthropicAdapter } from "../upstream/anthropic/index.ts";
 import { geminiAdapter } from "../upstream/gemini/index.ts";
-import type { LatencyProfile, SimulatorOptions } from "./engine.ts";
+import type { SimulatorOptions } from "./engine.ts";
 import { type RunningSimulator, type SimFactory, startSimulator } from "./server.ts";
 import { createOpenAISimulator } from "./openai.ts";
 import { createMistralSimulator } from "./mistral.ts";
@@ -33,12 +33,10 @@ import { createAnthropicSimulator } from "./anthropic.ts";
 import { createGeminiSimulator } from "./gemini.ts";
 import { createOpenRouterSimulator, type OpenRouterSimConfig } from "./openrouter.ts";
 import type { GatewayProvider } from "./openrouter_routing.ts";
-import { BASE_PATHS, FLEET_LATENCY, type SimulatedProvider } from "./providers.ts";
-
-export {
+import {
   BASE_PATHS,
   FLEET_LATENCY,
-  SIMULATED_PROVIDERS,
+  type LatencyProfile,
   type SimulatedProvider,
 } from "./providers.ts";
 

@@ -16,12 +16,12 @@ import {
   faultApplies,
   type FaultSpec,
   generationTime,
-  type LatencyProfile,
   pace,
   plan,
   settingsFor,
   sleep,
 } from "./engine.ts";
+import type { LatencyProfile } from "./providers.ts";
 import { never, RESET_CONNECTION, type SimFactory, type SimState } from "./server.ts";
 import { InvalidArgument, parseBody, simInput } from "./gemini/input.ts";
 import { getModel, listModels } from "./gemini/models.ts";

@@ -8,13 +8,8 @@
  * or on SIGTERM. The parent side, `spawnFleet()`, is spawn.ts.
  */
 import { parseArgs } from "node:util";
-import {
-  FACTORIES,
-  FLEET_LATENCY,
-  gatewayProviders,
-  SIMULATED_PROVIDERS,
-  type SimulatedProvider,
-} from "./fleet.ts";
+import { FACTORIES, gatewayProviders } from "./fleet.ts";
+import { FLEET_LATENCY, SIMULATED_PROVIDERS, type SimulatedProvider } from "./providers.ts";
 import { createOpenRouterSimulator } from "./openrouter.ts";
 import { startSimulator } from "./server.ts";
 

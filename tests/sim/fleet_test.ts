@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { FLEET_LATENCY, SIMULATED_PROVIDERS, startFleet } from "../../src/sim/fleet.ts";
+import { startFleet } from "../../src/sim/fleet.ts";
+import { FLEET_LATENCY, SIMULATED_PROVIDERS } from "../../src/sim/providers.ts";
 import type { Adapter, ProviderName } from "../../src/upstream/adapter.ts";
 import { openaiAdapter } from "../../src/upstream/openai/index.ts";
 import { mistralAdapter } from "../../src/upstream/mistral/index.ts";

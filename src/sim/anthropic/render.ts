@@ -3,7 +3,8 @@
  * a stream (`message_start`, `content_block_start`, `ping`, `content_block_delta`…,
  * `content_block_stop`, `message_delta`, `message_stop`), paced like a real model.
  */
-import { jittered, type LatencyProfile, pace, type Plan, sleep } from "../engine.ts";
+import { jittered, pace, type Plan, sleep } from "../engine.ts";
+import type { LatencyProfile } from "../providers.ts";
 
 /** Anthropic's usage block. `input_tokens` excludes the cached and cache-written parts. */
 export interface AnthropicUsage {
