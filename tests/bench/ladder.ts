@@ -13,11 +13,10 @@ import { parseArgs } from "node:util";
 import { runClosedLoop } from "./closed_loop.ts";
 import { runFixedRate } from "./fixed_rate.ts";
 import { clientFactory } from "./http_client.ts";
-import type { Server } from "./processes.ts";
 import { checkTarget, PLAIN_BODY, STREAM_BODY } from "./rounds.ts";
 import { median } from "./stats.ts";
 import { runStreaming } from "./streaming.ts";
-import { makeRunDir, startHelper, startSwitchyard } from "./targets.ts";
+import { startHelper, startSwitchyard, withRunScope } from "./targets.ts";
 import { DUTIES, DUTY_DESCRIPTIONS } from "./router_floor.ts";
 
 const PATH = "/v1/chat/completions";
@@ -127,9 +126,6 @@ export function renderLadder(run: LadderRun): string {
 
 const log = (line: string) => console.error(`[ladder] ${line}`);
 
-/** Signals that stop a run early, after stopping every server it started. */
-const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -157,20 +153,7 @@ async function main(): Promise<number> {
     console.error("--rounds, --seconds, --streams and --rates must be positive numbers");
     return 2;
   }
-  const servers: Server[] = [];
-  const runDir = await makeRunDir();
-  let cleaned: Promise<void> | undefined;
-  const cleanup = () =>
-    cleaned ??= Promise.all(servers.map((s) => s.stop())).then(() =>
-      Deno.remove(runDir, { recursive: true })
-    );
-  // Stopped early (Ctrl-C, a CI timeout): stop every server first, or they outlive the run.
-  const interrupted = () => {
-    log("interrupted: stopping every server");
-    cleanup().finally(() => Deno.exit(130));
-  };
-  for (const signal of SIGNALS) Deno.addSignalListener(signal, interrupted);
-  try {
+  return await withRunScope(log, async ({ servers, runDir }) => {
     const mock = await startHelper("mock", "mock.ts");
     servers.push(mock);
     log(`mock :${mock.port} (pid ${mock.pid})`);
@@ -265,10 +248,7 @@ async function main(): Promise<number> {
     }
     console.log(renderLadder(run));
     return 0;
-  } finally {
-    for (const signal of SIGNALS) Deno.removeSignalListener(signal, interrupted);
-    await cleanup();
-  }
+  });
 }
 
 if (import.meta.main) {

@@ -84,6 +84,45 @@ Deno.test("router floor: every duty does what the ladder says it adds", async ()
   }
 });
 
+Deno.test("router floor: with the abort duty, a client that leaves aborts the upstream call", async () => {
+  // An upstream that does not answer for 6 s; it notes when the floor's request to it is aborted.
+  const upstreamAborted = Promise.withResolvers<void>();
+  const upstream = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) =>
+      new Promise<Response>((resolve) => {
+        const late = setTimeout(() => resolve(new Response("late")), 6_000);
+        req.signal.addEventListener("abort", () => {
+          clearTimeout(late);
+          upstreamAborted.resolve();
+          resolve(new Response(null));
+        });
+      }),
+  );
+  const floor = startFloor(`http://127.0.0.1:${upstream.addr.port}`, "read,abort");
+  const client = new AbortController();
+  try {
+    const pending = fetch(`http://127.0.0.1:${floor.addr.port}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify(CHAT),
+      signal: client.signal,
+    }).catch(() => "aborted");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.abort();
+    assert.equal(await pending, "aborted");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      upstreamAborted.promise.then(() => "upstream aborted"),
+      new Promise((resolve) => timer = setTimeout(() => resolve("upstream still waiting"), 5_000)),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, "upstream aborted");
+  } finally {
+    await floor.shutdown();
+    await upstream.shutdown();
+  }
+});
+
 Deno.test("router floor: an unknown duty is refused by name", () => {
   assert.throws(() => parseDuties("read,teleport"), /Unknown duty `teleport`/);
   assert.deepEqual([...parseDuties(" read , parse ")], ["read", "parse"]);

@@ -16,7 +16,7 @@ import type { Server } from "./processes.ts";
 import { renderReport } from "./report.ts";
 import type { MemoryResult, PerTarget, RunResult } from "./results.ts";
 import { checkTarget, runMemory, runRounds } from "./rounds.ts";
-import { defaultStore, makeRunDir, ROOT, startHelper, startSwitchyard } from "./targets.ts";
+import { defaultStore, ROOT, startHelper, startSwitchyard, withRunScope } from "./targets.ts";
 import type { SinkStats } from "./otlp_sink.ts";
 import type { Options } from "./options.ts";
 
@@ -26,9 +26,6 @@ const DESCRIPTIONS: Record<TargetName, string> = {
   switchyard: "Switchyard on policies/bench.yaml, tracing off (OTEL_DENO unset)",
   "switchyard-otel": "the same with OTEL_DENO=true, exporting OTLP/HTTP to a local sink",
 };
-
-/** Signals that stop a run early, after stopping every server it started. */
-const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -122,28 +119,7 @@ async function main(): Promise<number> {
   const options = command.options;
   const startedAt = new Date();
   const loadStart = loadAverage();
-  const servers: Server[] = [];
-  const runDir = await makeRunDir();
-  let cleaned: Promise<void> | undefined;
-  const cleanup = () =>
-    cleaned ??= Promise.all(servers.map((s) => s.stop())).then(() =>
-      Deno.remove(runDir, { recursive: true })
-    );
-  const interrupted = () => {
-    log("interrupted: stopping every server");
-    cleanup().finally(() => Deno.exit(130));
-  };
-  for (const signal of SIGNALS) Deno.addSignalListener(signal, interrupted);
-  // A bug that escapes every await would otherwise end the run with its servers still running.
-  const escaped = (event: PromiseRejectionEvent | ErrorEvent) => {
-    event.preventDefault();
-    const error = "reason" in event ? event.reason : event.error;
-    log(`failed: ${error instanceof Error ? error.stack : String(error)}`);
-    cleanup().finally(() => Deno.exit(1));
-  };
-  addEventListener("unhandledrejection", escaped);
-  addEventListener("error", escaped);
-  try {
+  return await withRunScope(log, async ({ servers, runDir }) => {
     log(`load average ${loadStart} at start; starting servers`);
     const { upstream, sink, otlpEndpoint, ports } = await startTargets(options, servers, runDir);
     for (const t of options.targets) await checkTarget(t, ports[t]!);
@@ -190,12 +166,7 @@ async function main(): Promise<number> {
     console.log(renderReport(run));
     log(`raw figures: ${file}`);
     return 0;
-  } finally {
-    for (const signal of SIGNALS) Deno.removeSignalListener(signal, interrupted);
-    removeEventListener("unhandledrejection", escaped);
-    removeEventListener("error", escaped);
-    await cleanup();
-  }
+  });
 }
 
 if (import.meta.main) {

@@ -58,7 +58,6 @@ const encoder = new TextEncoder();
 function observed(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let usageSeen = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { done, value } = await reader.read();
@@ -66,10 +65,8 @@ function observed(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> 
         controller.close();
         return;
       }
-      const text = decoder.decode(value, { stream: true });
-      // What a router looks for in a stream: the usage chunk (spend) and the terminator.
-      if (!usageSeen && text.includes('"usage":{')) usageSeen = true;
-      controller.enqueue(encoder.encode(text));
+      // As text, the form in which a router finds usage and the terminator, then bytes again.
+      controller.enqueue(encoder.encode(decoder.decode(value, { stream: true })));
     },
     cancel(reason) {
       return reader.cancel(reason);

@@ -55,10 +55,57 @@ function inheritedEnv(): Record<string, string> {
   return env;
 }
 
-/** A scratch directory under .tmp/ for one run; removed by the caller when the run ends. */
-export async function makeRunDir(): Promise<string> {
+/** A scratch directory under .tmp/ for one run. */
+async function makeRunDir(): Promise<string> {
   await Deno.mkdir(`${ROOT}/.tmp`, { recursive: true });
   return await Deno.makeTempDir({ dir: `${ROOT}/.tmp`, prefix: "bench-" });
+}
+
+/** What a benchmark run holds: the servers it started (it pushes each one) and its scratch dir. */
+export interface RunScope {
+  servers: Server[];
+  runDir: string;
+}
+
+/** Signals that stop a run early, after stopping every server it started. */
+const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+
+/**
+ * Runs `body` with a fresh scratch directory. When it ends, every server it pushed onto `servers`
+ * is stopped and the directory removed; the same happens first on SIGINT/SIGTERM (exit 130) and
+ * on an error that escapes every await (exit 1), so no run leaves a process behind.
+ */
+export async function withRunScope<T>(
+  log: (line: string) => void,
+  body: (scope: RunScope) => Promise<T>,
+): Promise<T> {
+  const scope: RunScope = { servers: [], runDir: await makeRunDir() };
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    cleaned ??= Promise.all(scope.servers.map((s) => s.stop())).then(() =>
+      Deno.remove(scope.runDir, { recursive: true })
+    );
+  const interrupted = () => {
+    log("interrupted: stopping every server");
+    cleanup().finally(() => Deno.exit(130));
+  };
+  const escaped = (event: PromiseRejectionEvent | ErrorEvent) => {
+    event.preventDefault();
+    const error = "reason" in event ? event.reason : event.error;
+    log(`failed: ${error instanceof Error ? error.stack : String(error)}`);
+    cleanup().finally(() => Deno.exit(1));
+  };
+  for (const signal of SIGNALS) Deno.addSignalListener(signal, interrupted);
+  addEventListener("unhandledrejection", escaped);
+  addEventListener("error", escaped);
+  try {
+    return await body(scope);
+  } finally {
+    for (const signal of SIGNALS) Deno.removeSignalListener(signal, interrupted);
+    removeEventListener("unhandledrejection", escaped);
+    removeEventListener("error", escaped);
+    await cleanup();
+  }
 }
 
 /**
