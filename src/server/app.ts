@@ -23,6 +23,7 @@ import { warmUp } from "./warmup.ts";
 import { addBudgetFacts } from "./accounting.ts";
 import { ShadowStats } from "./decision_log.ts";
 import { activeTraceId, nameServerSpan } from "../telemetry/spans.ts";
+import { telemetryActive } from "../telemetry/active.ts";
 import { GatewayStatsFetcher, type StatsTimings } from "../telemetry/gateway_stats.ts";
 
 export interface AppOptions {
@@ -225,11 +226,13 @@ function pathOf(url: string): string {
 async function handle(request: Request, ctx: ServerContext): Promise<Response> {
   const path = pathOf(request.url);
   const candidates = BY_PATH.get(path);
-  if (candidates) nameServerSpan(request.method, path);
+  // With telemetry off there is no span to name or read: skip the context lookups.
+  const traced = telemetryActive();
+  if (candidates && traced) nameServerSpan(request.method, path);
   const ids: RequestIds = {
     requestId: requestIdOf(request),
-    traceId: activeTraceId() ?? traceIdFromParent(request.headers.get("traceparent")) ??
-      randomTraceId(),
+    traceId: (traced ? activeTraceId() : undefined) ??
+      traceIdFromParent(request.headers.get("traceparent")) ?? randomTraceId(),
   };
   const headers: ResponseHeaders = {
     "x-request-id": ids.requestId,

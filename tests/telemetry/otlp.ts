@@ -52,6 +52,8 @@ export interface Receiver extends AsyncDisposable {
   bodies: { path: string; text: string }[];
   spans(): ReceivedSpan[];
   metricNames(): Set<string>;
+  /** The attributes of every data point received for the metric `name`. */
+  metricPoints(name: string): Record<string, unknown>[];
   /** Resolves when `predicate` holds over the spans, or rejects after `timeoutMs`. */
   waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -109,6 +111,22 @@ export function startReceiver(): Receiver {
         }
       }
       return names;
+    },
+    metricPoints(name) {
+      const points: Record<string, unknown>[] = [];
+      for (const body of bodies) {
+        if (body.path !== "/v1/metrics") continue;
+        for (const rm of JSON.parse(body.text).resourceMetrics ?? []) {
+          for (const sm of rm.scopeMetrics ?? []) {
+            for (const m of sm.metrics ?? []) {
+              if (m.name !== name) continue;
+              const data = m.histogram ?? m.sum ?? m.gauge;
+              for (const point of data?.dataPoints ?? []) points.push(attributes(point.attributes));
+            }
+          }
+        }
+      }
+      return points;
     },
     async waitFor(predicate, timeoutMs) {
       const deadline = Date.now() + timeoutMs;

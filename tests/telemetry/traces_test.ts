@@ -311,6 +311,15 @@ Deno.test({
       ) {
         assert.ok(metrics.has(name), `metric ${name}`);
       }
+      // Token usage is split by token type, each point carrying its route's attributes.
+      const usage = receiver.metricPoints("gen_ai.client.token.usage")
+        .filter((p) => p["switchyard.route"] === "direct");
+      for (const type of ["input", "output"]) {
+        const point = usage.find((p) => p["gen_ai.token.type"] === type);
+        assert.ok(point, `token usage of type ${type}`);
+        assert.equal(point["gen_ai.operation.name"], "chat");
+        assert.equal(point["switchyard.via"], "direct");
+      }
 
       // Privacy: no prompt text and no key anywhere in what was exported.
       const everything = receiver.bodies.map((b) => b.text).join("\n");
