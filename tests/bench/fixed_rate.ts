@@ -35,6 +35,11 @@ export interface FixedRateResult {
   queued: number;
   dropped: number;
   connections: number;
+  /**
+   * CPU time (user + system, every thread) the target's server process used during the run, per
+   * request scheduled (warm-up included), in µs; absent where it cannot be read.
+   */
+  serverCpuUs?: number;
 }
 
 /** How early the ticker wakes the main thread, which then spins until the due time. */

@@ -62,7 +62,13 @@ async function startTargets(options: Options, servers: Server[], runDir: string)
     switchyard: switchyard?.port,
     "switchyard-otel": switchyardOtel?.port,
   };
-  return { upstream, sink, otlpEndpoint, ports };
+  const pids: PerTarget<number> = {
+    direct: mock.pid,
+    passthrough: passthrough?.pid,
+    switchyard: switchyard?.pid,
+    "switchyard-otel": switchyardOtel?.pid,
+  };
+  return { upstream, sink, otlpEndpoint, ports, pids };
 }
 
 /**
@@ -121,10 +127,14 @@ async function main(): Promise<number> {
   const loadStart = loadAverage();
   return await withRunScope(log, async ({ servers, runDir }) => {
     log(`load average ${loadStart} at start; starting servers`);
-    const { upstream, sink, otlpEndpoint, ports } = await startTargets(options, servers, runDir);
+    const { upstream, sink, otlpEndpoint, ports, pids } = await startTargets(
+      options,
+      servers,
+      runDir,
+    );
     for (const t of options.targets) await checkTarget(t, ports[t]!);
     log(`targets ready: ${options.targets.map((t) => `${t} :${ports[t]}`).join(", ")}`);
-    const rounds = await runRounds(options, ports, log);
+    const rounds = await runRounds(options, ports, log, pids);
 
     const memory: MemoryResult[] = [];
     if (options.phases.includes("memory")) {

@@ -9,7 +9,7 @@ const PERMISSIONS = [
   "--allow-net=127.0.0.1",
   "--allow-read=deno.json,policies,tests/bench/ticker.ts,tests/bench/results",
   "--allow-write=.tmp,tests/bench/results",
-  "--allow-run=deno,ps",
+  "--allow-run=deno,ps,cat",
   "--allow-env=BENCH_*,PATH,HOME,DENO_DIR,XDG_CACHE_HOME",
   "--allow-sys=loadavg,cpus",
 ];
@@ -64,6 +64,12 @@ Deno.test("load benchmark: a tiny quick run measures every target in every phase
       const section = table(title);
       for (const target of TARGETS) assert.match(section, new RegExp(`^\\| ${target} \\|`, "m"));
     }
+    if (Deno.build.os === "linux") {
+      const cpu = table("Server CPU per request");
+      for (const target of TARGETS) {
+        assert.match(cpu, new RegExp(`^\\| ${target} \\| [\\d,]+ µs \\|`, "m"));
+      }
+    }
     const memory = table("Memory");
     assert.match(memory, /^\| switchyard \| [\d.]+ MiB \|/m);
     assert.match(memory, /^\| switchyard-otel \| [\d.]+ MiB \|/m);
@@ -79,6 +85,10 @@ Deno.test("load benchmark: a tiny quick run measures every target in every phase
         const fixed = round.fixed[rate][target]!;
         assert.ok(fixed.p50 > 0 && fixed.p99 >= fixed.p50, `${target} at ${rate}/s`);
         assert.equal(fixed.errors + fixed.dropped, 0, `${target} at ${rate}/s`);
+        if (Deno.build.os === "linux") {
+          // A server spends CPU on every request: tens of µs at least, never nothing.
+          assert.ok(fixed.serverCpuUs! > 10, `${target} at ${rate}/s: CPU ${fixed.serverCpuUs}`);
+        }
       }
       assert.ok(round.max[target]!.rps > 0, `${target} max`);
       assert.equal(round.max[target]!.errors, 0, `${target} max`);

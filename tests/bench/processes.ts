@@ -159,3 +159,34 @@ export async function rssKiB(pid: number): Promise<number> {
   if (!success || !Number.isFinite(kib) || kib <= 0) throw new Error(`No RSS for pid ${pid}`);
   return kib;
 }
+
+/**
+ * Linux reports process CPU times in clock ticks of `USER_HZ`, which the kernel fixes at 100 for
+ * user space (`getconf CLK_TCK`), whatever its internal tick rate.
+ */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * User + system CPU seconds of a process (all its threads: V8's helpers and the OTLP exporter
+ * count), from the `utime` and `stime` fields of `/proc/<pid>/stat`; undefined where there is no
+ * `/proc` (macOS). Read by `cat`, as Deno lets only `--allow-all` read /proc.
+ */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  const { stdout, success } = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/stat`],
+    stdout: "piped",
+    stderr: "null",
+  }).output().catch(() => ({ stdout: new Uint8Array(), success: false }));
+  if (!success) return undefined;
+  return parseProcStatCpu(new TextDecoder().decode(stdout));
+}
+
+/** `utime + stime` of a `/proc/<pid>/stat` line, in seconds. */
+export function parseProcStatCpu(stat: string): number | undefined {
+  // The command name (field 2) is in parentheses and may hold spaces: count from its end.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the name: state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+  // utime(14) stime(15).
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / TICKS_PER_SECOND : undefined;
+}

@@ -77,6 +77,33 @@ export function renderReport(run: RunResult): string {
       ]));
     }
   }
+  const cpuRates = o.phases.includes("fixed")
+    ? o.rates.filter((rate) =>
+      rounds.some((r) => targets.some((t) => r.fixed[rate]?.[t]?.serverCpuUs !== undefined))
+    )
+    : [];
+  if (cpuRates.length > 0) {
+    out.push(
+      "",
+      "### Server CPU per request (user + system, every thread of the target's process)",
+      "",
+      "During each fixed-rate run, ÷ the requests scheduled. *direct* is the mock's own process;" +
+        " the other targets' figures leave out the mock they call.",
+      "",
+    );
+    out.push(
+      header(["target", ...cpuRates.flatMap((rate) => [`at ${rate}/s`, "× passthrough"])]),
+    );
+    for (const t of targets) {
+      out.push(row([
+        t,
+        ...cpuRates.flatMap((rate) => {
+          const cpu = throughput(rounds, (r, x) => r.fixed[rate]?.[x]?.serverCpuUs, t);
+          return [`${us(cpu.value)} µs`, times(cpu.vsPassthrough)];
+        }),
+      ]));
+    }
+  }
   if (o.phases.includes("max")) {
     out.push("", `### Max throughput, ${o.connections} connections (closed loop)`, "");
     out.push(header(["target", "req/s", "× direct", "× passthrough", "errors"]));

@@ -4,10 +4,10 @@
  * every target passes before anything is measured, and the memory phase.
  */
 import { runClosedLoop } from "./closed_loop.ts";
-import { runFixedRate } from "./fixed_rate.ts";
+import { type FixedRateResult, runFixedRate } from "./fixed_rate.ts";
 import { clientFactory, type ClientKind, endedWithDone } from "./http_client.ts";
 import type { Options, TargetName } from "./options.ts";
-import { rssKiB, type Server } from "./processes.ts";
+import { cpuSeconds, rssKiB, type Server } from "./processes.ts";
 import type { MemoryResult, PerTarget, RoundResult } from "./results.ts";
 import { runStreaming } from "./streaming.ts";
 
@@ -57,11 +57,15 @@ export async function checkTarget(name: string, port: number): Promise<void> {
   }
 }
 
-/** Runs every round; `log` gets one progress line per measurement. */
+/**
+ * Runs every round; `log` gets one progress line per measurement. With `pids`, each fixed-rate
+ * run also records its server's CPU time per request.
+ */
 export async function runRounds(
   options: Options,
   ports: PerTarget<number>,
   log: (line: string) => void,
+  pids: PerTarget<number> = {},
 ): Promise<RoundResult[]> {
   const rounds: RoundResult[] = [];
   const targets = options.targets;
@@ -75,7 +79,9 @@ export async function runRounds(
       for (const rate of options.rates) {
         const results: RoundResult["fixed"][string] = round.fixed[rate] = {};
         for (const t of order) {
-          const res = await runFixedRate({
+          const pid = pids[t];
+          const cpuBefore = pid === undefined ? undefined : await cpuSeconds(pid);
+          const res: FixedRateResult = await runFixedRate({
             open: plain(options.client, ports[t]!),
             rate,
             seconds: options.seconds,
@@ -83,9 +89,15 @@ export async function runRounds(
             maxInFlight: options.maxInFlight,
             graceSeconds: GRACE_SECONDS,
           });
+          const cpuAfter = pid === undefined ? undefined : await cpuSeconds(pid);
+          if (cpuBefore !== undefined && cpuAfter !== undefined) {
+            const scheduled = Math.round(rate * (options.warmup + options.seconds));
+            res.serverCpuUs = (cpuAfter - cpuBefore) * 1e6 / scheduled;
+          }
           results[t] = res;
           log(
             `${tag} ${rate}/s ${t}: p50 ${us(res.p50)}, p99 ${us(res.p99)}` +
+              (res.serverCpuUs !== undefined ? `, server CPU ${us(res.serverCpuUs)}/request` : "") +
               (res.errors + res.dropped > 0
                 ? `, ${res.errors} errors, ${res.dropped} dropped`
                 : ""),

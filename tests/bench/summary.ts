@@ -47,7 +47,10 @@ export function latency(rounds: RoundResult[], figure: Figure, target: TargetNam
   };
 }
 
-/** Summarizes a throughput figure for one target. */
+/**
+ * Summarizes a throughput figure for one target. The same arithmetic serves any figure compared
+ * as a plain ratio rather than as an added amount (CPU time per request).
+ */
 export function throughput(
   rounds: RoundResult[],
   figure: Figure,
