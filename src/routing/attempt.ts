@@ -16,6 +16,8 @@ import { REQUESTED_MODEL } from "../policy/types.ts";
 /** Everything an attempt needs besides the route. */
 export interface AttemptInput {
   request: ChatRequest;
+  /** The client's body text, when `request` is exactly what it parsed to (see Adapter.request). */
+  rawBody?: string;
   stream: boolean;
   /** Extra headers for the upstream (`x-request-id`, `traceparent`). */
   headers: Record<string, string>;
@@ -104,7 +106,7 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
 
   let response: Response;
   try {
-    const upstream = adapter.request(input.request, target, { includeUsage: true });
+    const upstream = adapter.request(input.request, target, { includeUsage: true }, input.rawBody);
     upstream.headers = { ...upstream.headers, ...input.headers };
     response = await fetch(upstream.url, {
       method: "POST",

@@ -37,6 +37,8 @@ export interface ExecuteOptions {
   decision: Decision;
   facts: Facts;
   request: ChatRequest;
+  /** The client's body text, when `request` is exactly what it parsed to (see Adapter.request). */
+  rawBody?: string;
   stream: boolean;
   headers: Record<string, string>;
   signal: AbortSignal;
@@ -262,6 +264,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
       const run = () =>
         attempt(runtime, {
           request: options.request,
+          rawBody: options.rawBody,
           stream: options.stream,
           headers: options.headers,
           signal: options.signal,

@@ -112,7 +112,9 @@ export async function chatCompletions(
   let reservation: Reservation | undefined;
   try {
     const caller = ctx.auth?.enabled ? (await callerOf(request, ctx.auth)) ?? ANONYMOUS : ANONYMOUS;
-    const body = parseChatRequest(parseJson(await readBody(request, ctx.config.maxBodyBytes)));
+    const text = await readBody(request, ctx.config.maxBodyBytes);
+    const json = parseJson(text);
+    const body = parseChatRequest(json);
     const active = ctx.policies.current;
     outcome.active = active;
     if (!active.policy.acceptsModel(body.model)) {
@@ -156,6 +158,9 @@ export async function chatCompletions(
       decision,
       facts,
       request: body,
+      // The hand check accepts a body as parsed (zod's answer is a normalized copy): then the
+      // client's bytes are the request, and an OpenAI-compatible upstream can take them as is.
+      rawBody: body === json ? text : undefined,
       stream,
       headers: { "x-request-id": ids.requestId },
       // Switchyard runs with --unstable-no-legacy-abort: request.signal aborts only when the

@@ -95,11 +95,14 @@ export async function warmUp(active: ActivePolicy, budgetMs = 150): Promise<numb
   let rounds = 0;
   while (performance.now() < deadline && rounds < 3000) {
     for (const text of SAMPLE_REQUESTS) {
-      const request = parseChatRequest(parseJson(text));
+      const json = parseJson(text);
+      const request = parseChatRequest(json);
       const facts = buildFacts(request, { headers, routes: active.routeFacts });
       await decide(active.policy, facts, { stickyKey: String(rounds) });
+      // As the server calls it: with the client's bytes when the request is them unchanged.
+      const raw = request === json ? text : undefined;
       for (const runtime of runtimes) {
-        runtime.adapter.request(request, runtime.target, { includeUsage: true });
+        runtime.adapter.request(request, runtime.target, { includeUsage: true }, raw);
       }
     }
     for (const runtime of openAIFormat) {

@@ -153,8 +153,17 @@ export interface Adapter {
   readonly defaultBaseUrl: string;
   /** The environment variable a route's key comes from when it names none. */
   readonly defaultApiKeyEnv: string;
-  /** Builds the upstream HTTP request for a canonical request. */
-  request(req: ChatRequest, target: UpstreamTarget, options: StreamOptions): UpstreamRequest;
+  /**
+   * Builds the upstream HTTP request for a canonical request. `raw` is the client's body text
+   * when `req` is exactly what it parsed to (no default filled, nothing normalized): an adapter
+   * whose wire format is the canonical one may forward it instead of serializing `req`.
+   */
+  request(
+    req: ChatRequest,
+    target: UpstreamTarget,
+    options: StreamOptions,
+    raw?: string,
+  ): UpstreamRequest;
   /**
    * Translates a 2xx JSON body. Throws an `UpstreamError` (`error_in_body` or `malformed`) when the
    * body is an error or not the provider's format.

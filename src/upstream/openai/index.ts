@@ -18,7 +18,8 @@ export function createOpenAIAdapter(options: OpenAIAdapterOptions): Adapter {
     genAiProviderName: options.genAiProviderName,
     defaultBaseUrl: options.defaultBaseUrl,
     defaultApiKeyEnv: options.defaultApiKeyEnv,
-    request: (req, target, streamOptions) => buildRequest(options, req, target, streamOptions),
+    request: (req, target, streamOptions, raw) =>
+      buildRequest(options, req, target, streamOptions, raw),
     response: (body) => readResponse(body),
     stream: (_target, streamOptions) => translateStream(streamOptions),
     translator: (_target, streamOptions) => createTranslator(streamOptions),

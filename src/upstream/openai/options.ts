@@ -32,6 +32,11 @@ export interface OpenAIAdapterOptions {
     target: UpstreamTarget,
     options: StreamOptions,
   ) => void;
+  /**
+   * With `mapBody`: true when it would leave this request's body as it is, so the client's own
+   * bytes can be forwarded (see raw_body.ts). Without it, every body goes through `mapBody`.
+   */
+  leavesBodyAsIs?: (req: ChatRequest, target: UpstreamTarget) => boolean;
   /** Extra headers for a route (OpenRouter's app attribution). */
   headers?: (target: UpstreamTarget) => Record<string, string>;
 }

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import type { Adapter, GenerationStatsSource, UpstreamTarget } from "../adapter.ts";
 import { createOpenAIAdapter, type WireBody } from "../openai/index.ts";
+import type { ChatRequest } from "../types.ts";
 
 /** Puts the route's gateway options in the body, replacing anything the client sent. */
 export function openrouterBody(body: WireBody, target: UpstreamTarget): void {
@@ -19,6 +20,14 @@ export function openrouterBody(body: WireBody, target: UpstreamTarget): void {
     body.provider = gateway.provider;
   }
   if (gateway?.models && gateway.models.length > 0) body.models = gateway.models;
+}
+
+/** True when `openrouterBody` would change nothing: no routing fields, from the client or the route. */
+export function openrouterLeavesAsIs(req: ChatRequest, target: UpstreamTarget): boolean {
+  const gateway = target.gateway;
+  return !Object.hasOwn(req, "provider") && !Object.hasOwn(req, "models") &&
+    !(gateway?.provider && Object.keys(gateway.provider).length > 0) &&
+    !(gateway?.models && gateway.models.length > 0);
 }
 
 /** OpenRouter's app attribution headers. */
@@ -78,6 +87,7 @@ export const openrouterAdapter: Adapter = {
     auth: { header: "authorization", prefix: "Bearer " },
     streamOptions: true,
     mapBody: (body, _req, target) => openrouterBody(body, target),
+    leavesBodyAsIs: (req, target) => openrouterLeavesAsIs(req, target),
     headers: openrouterHeaders,
   }),
   generationStats: openrouterGenerationStats,
