@@ -125,6 +125,7 @@ export function buildFacts(request: ChatRequest, context: FactsContext): Facts {
   let systemChars = 0;
   let systemTokens = 0;
   let lastUser = "";
+  let lastUserTokens = 0;
   let images = 0;
   for (const message of request.messages) {
     const text = contentText(message.content);
@@ -136,6 +137,7 @@ export function buildFacts(request: ChatRequest, context: FactsContext): Facts {
       systemTokens += messageTokens;
     } else if (message.role === "user") {
       lastUser = text;
+      lastUserTokens = messageTokens - 4;
       if (Array.isArray(message.content)) {
         for (const part of message.content) if (part.type === "image_url") images++;
       }
@@ -165,7 +167,6 @@ export function buildFacts(request: ChatRequest, context: FactsContext): Facts {
   const budget = context.budget ?? NO_BUDGET;
   const now = context.now ?? new Date();
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-  const lastUserTokens = estimateTokens(lastUser);
 
   const facts: Facts = {
     request: {

@@ -73,3 +73,17 @@ Deno.test("estimateTokens() counts nothing for empty text and grows with the tex
   assert.ok(estimateTokens("hello world ".repeat(100)) > 150);
   assert.ok(estimateTokens("😀😀") >= 2, "surrogate pairs are counted");
 });
+
+Deno.test("estimateTokens(): texts past its reused buffer count the same, and lone surrogates count", () => {
+  // A piece that starts with a letter and ends with a newline closes every run it opens, so
+  // repeating it repeats its count: 300,000 characters take a buffer of their own.
+  const piece = `${read("prose-mixed.txt").trim()}\n`;
+  const copies = Math.ceil(300_000 / piece.length);
+  assert.ok(piece.length * copies * 3 > 256 * 1024);
+  assert.equal(estimateTokens(piece.repeat(copies)), copies * estimateTokens(piece));
+  // An emoji (a surrogate pair) is about two tokens; a lone surrogate, not valid UTF-16, is
+  // read as U+FFFD: one other character.
+  assert.equal(estimateTokens("😀"), 2);
+  assert.equal(estimateTokens("\ud800"), 1);
+  assert.equal(estimateTokens("a\ud800b"), 3);
+});
