@@ -132,7 +132,7 @@ async function main(): Promise<number> {
       servers,
       runDir,
     );
-    for (const t of options.targets) await checkTarget(t, ports[t]!);
+    for (const t of options.targets) await checkTarget(t, ports[t]!, options.contextBytes);
     log(`targets ready: ${options.targets.map((t) => `${t} :${ports[t]}`).join(", ")}`);
     const rounds = await runRounds(options, ports, log, pids);
 

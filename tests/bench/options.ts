@@ -28,6 +28,7 @@ const OptionsSchema = z.object({
   streams: count,
   streamWarmup: z.coerce.number().int().min(0),
   chunks: count,
+  contextBytes: z.coerce.number().int().min(0),
   connections: count,
   maxInFlight: count,
   memoryRequests: numbers.pipe(z.array(z.number().int().positive())).refine(
@@ -54,6 +55,7 @@ const SETTINGS: Record<string, { env: string; full: string; quick?: string }> = 
   streams: { env: "BENCH_STREAMS", full: "100", quick: "50" },
   "stream-warmup": { env: "BENCH_STREAM_WARMUP", full: "10", quick: "5" },
   chunks: { env: "BENCH_CHUNKS", full: "20" },
+  "context-bytes": { env: "BENCH_CONTEXT_BYTES", full: "0" },
   connections: { env: "BENCH_CONNECTIONS", full: "32" },
   "max-in-flight": { env: "BENCH_MAX_IN_FLIGHT", full: "256" },
   "memory-requests": { env: "BENCH_MEMORY_REQUESTS", full: "20000,200000" },
@@ -78,6 +80,8 @@ ${
 }
 
 targets: ${TARGETS.join(", ")}; phases: ${PHASES.join(", ")} (fixed runs once per rate).
+--context-bytes N adds a system message of about N bytes of retrieved passages to every request
+(a RAG-sized prompt); 0 sends the small chat request the reference harness sends.
 Writes the raw per-round numbers to <out>/<timestamp>.json and prints markdown tables.`;
 
 /** An option mistake, reported before anything starts. */

@@ -32,9 +32,11 @@ export function renderReport(run: RunResult): string {
       o.rates.join(" and ")
     } req/s for ${o.seconds} s after ${o.warmup} s warm-up (open loop, at most ${o.maxInFlight} in` +
     ` flight); ${o.connections} connections closed loop for ${o.seconds} s; ${o.streams} sequential` +
-    ` streams of ${o.chunks} content chunks; client: ${
-      o.client === "tcp" ? "raw HTTP/1.1 over kept-alive TCP" : "fetch"
-    }.`,
+    ` streams of ${o.chunks} content chunks; ${
+      o.contextBytes > 0
+        ? `every request carries ~${o.contextBytes.toLocaleString("en-US")} bytes of context`
+        : "the small chat request"
+    }; client: ${o.client === "tcp" ? "raw HTTP/1.1 over kept-alive TCP" : "fetch"}.`,
     "Medians across rounds; latencies in µs. *Added* = target − direct (the mock alone) and" +
     " *× passthrough* = the target's added ÷ the passthrough's added, both per round before the" +
     " median.",

@@ -28,18 +28,54 @@ export const STREAM_BODY = JSON.stringify({
   stream_options: { include_usage: true },
 });
 
+/**
+ * The request bodies of a run: the small chat request, or with `contextBytes` > 0 the same after
+ * a system message of about that many bytes of retrieved passages (a RAG-sized prompt).
+ */
+export function requestBodies(contextBytes: number): { plain: string; stream: string } {
+  if (contextBytes === 0) return { plain: PLAIN_BODY, stream: STREAM_BODY };
+  const passages: string[] = [];
+  for (let i = 0, size = 0; size < contextBytes; i++) {
+    const passage = `[${i}] In quarter ${(i % 4) + 1}, region ${i % 17} reported revenue of ` +
+      `${1000 + (i * 37) % 9000} thousand, up ${i % 9}% on the year; see table ${i % 23}.`;
+    passages.push(passage);
+    size += passage.length + 1;
+  }
+  const messages = [
+    { role: "system", content: `Answer from these passages only.\n${passages.join("\n")}` },
+    ...MESSAGES,
+  ];
+  return {
+    plain: JSON.stringify({ model: "gpt-4o-mini", messages, max_tokens: 16 }),
+    stream: JSON.stringify({
+      model: "gpt-4o-mini",
+      messages,
+      max_tokens: 16,
+      stream: true,
+      stream_options: { include_usage: true },
+    }),
+  };
+}
+
 /** Longest a fixed-rate run waits for stragglers after its schedule, s. */
 const GRACE_SECONDS = 5;
 /** Longest the streaming phase runs per target, s. */
 const STREAM_MAX_SECONDS = 60;
 
-const plain = (kind: ClientKind, port: number) =>
-  clientFactory(kind, { port, path: PATH, body: PLAIN_BODY });
-const streamed = (kind: ClientKind, port: number) =>
-  clientFactory(kind, { port, path: PATH, body: STREAM_BODY });
+/** Client factories for the run's plain and streamed requests. */
+function clients(contextBytes: number) {
+  const bodies = requestBodies(contextBytes);
+  return {
+    plain: (kind: ClientKind, port: number) =>
+      clientFactory(kind, { port, path: PATH, body: bodies.plain }),
+    streamed: (kind: ClientKind, port: number) =>
+      clientFactory(kind, { port, path: PATH, body: bodies.stream }),
+  };
+}
 
 /** Throws unless the target answers a chat request and serves a whole stream. */
-export async function checkTarget(name: string, port: number): Promise<void> {
+export async function checkTarget(name: string, port: number, contextBytes = 0): Promise<void> {
+  const { plain, streamed } = clients(contextBytes);
   const client = await plain("tcp", port)();
   const stream = await streamed("tcp", port)();
   try {
@@ -69,6 +105,7 @@ export async function runRounds(
 ): Promise<RoundResult[]> {
   const rounds: RoundResult[] = [];
   const targets = options.targets;
+  const { plain, streamed } = clients(options.contextBytes);
   const us = (x: number) => `${Math.round(x)} µs`;
   for (let r = 0; r < options.rounds; r++) {
     const shift = r % targets.length;
@@ -150,6 +187,7 @@ export async function runMemory(
   options: Options,
   log: (line: string) => void,
 ): Promise<MemoryResult> {
+  const { plain } = clients(options.contextBytes);
   const result: MemoryResult = {
     target,
     startRssKiB: await rssKiB(server.pid),
