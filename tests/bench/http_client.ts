@@ -25,6 +25,8 @@ export interface Exchange {
   sent: number;
   /** When the first body byte arrived (NaN for an empty body). */
   firstByte: number;
+  /** When the first generated content arrived (NaN when none did); see HttpResponseParser. */
+  firstContent: number;
   /** When the whole response had arrived. */
   end: number;
   /** The last bytes of the body, to check that a stream ended with `data: [DONE]`. */
@@ -94,6 +96,7 @@ class TcpClient implements Client {
       status: parser.status,
       sent,
       firstByte: parser.firstBodyByteAt,
+      firstContent: parser.firstContentAt,
       end: parser.endedAt,
       tail: parser.tail,
     };
@@ -127,15 +130,23 @@ class FetchClient implements Client {
     });
     let firstByte = NaN;
     let tail = "";
+    // The same watch for generated content as the raw client's, over the body text.
+    let text = "";
+    let firstContent = NaN;
     if (res.body) {
       for await (const chunk of res.body) {
         if (chunk.length === 0) continue;
-        if (Number.isNaN(firstByte)) firstByte = performance.now();
-        tail = (tail + this.#decoder.decode(chunk.subarray(Math.max(0, chunk.length - 32))))
+        const now = performance.now();
+        if (Number.isNaN(firstByte)) firstByte = now;
+        if (Number.isNaN(firstContent)) {
+          text += this.#decoder.decode(chunk, { stream: true });
+          if (/"content":"[^"]/.test(text)) firstContent = now;
+        }
+        tail = (tail + new TextDecoder().decode(chunk.subarray(Math.max(0, chunk.length - 32))))
           .slice(-32);
       }
     }
-    return { status: res.status, sent, firstByte, end: performance.now(), tail };
+    return { status: res.status, sent, firstByte, firstContent, end: performance.now(), tail };
   }
 
   close(): void {

@@ -1,13 +1,16 @@
 /**
  * An incremental HTTP/1.1 response parser for the load generator's raw TCP client: status line,
  * headers, then a `Content-Length`, chunked, or read-to-close body. It keeps only what the
- * benchmark needs: the status, when the first body byte and the end arrived, and the body's last
- * bytes.
+ * benchmark needs: the status, when the first body byte, the first generated content and the end
+ * arrived, and the body's last bytes.
  */
 
 const CR = 13;
 const LF = 10;
 const TAIL = 32;
+/** `"content":"`: what precedes the text of a chunk's delta (or a completion's message). */
+const CONTENT = new TextEncoder().encode('"content":"');
+const QUOTE = 34;
 
 type State = "head" | "length" | "size" | "data" | "data-end" | "trailer" | "close" | "done";
 
@@ -18,8 +21,16 @@ export class HttpResponseParser {
   /** `performance.now()` of the read that carried the first body byte; NaN while none has. */
   firstBodyByteAt = NaN;
   endedAt = NaN;
+  /**
+   * `performance.now()` of the read that carried the first non-empty `"content":"…"` (in a stream,
+   * the first chunk with generated text: a role chunk's empty content does not count); NaN while
+   * none has.
+   */
+  firstContentAt = NaN;
   /** The body's last bytes (latin-1), enough to see `data: [DONE]`. */
   tail = "";
+  /** The last body bytes while no content was seen, so a marker split across reads is found. */
+  #carry = new Uint8Array(0);
 
   #state: State = "head";
   /** Head bytes of earlier reads, while the head is incomplete. */
@@ -129,7 +140,22 @@ export class HttpResponseParser {
   #body(bytes: Uint8Array, from: number, to: number, now: number): void {
     if (to <= from) return;
     if (Number.isNaN(this.firstBodyByteAt)) this.firstBodyByteAt = now;
+    if (Number.isNaN(this.firstContentAt)) this.#watchContent(bytes.subarray(from, to), now);
     this.tail = (this.tail + String.fromCharCode(...bytes.subarray(Math.max(from, to - TAIL), to)))
       .slice(-TAIL);
+  }
+
+  #watchContent(body: Uint8Array, now: number): void {
+    const data = this.#carry.length === 0 ? body : Uint8Array.from([...this.#carry, ...body]);
+    const last = data.length - CONTENT.length - 1;
+    search: for (let i = 0; i <= last; i++) {
+      for (let j = 0; j < CONTENT.length; j++) if (data[i + j] !== CONTENT[j]) continue search;
+      if (data[i + CONTENT.length] !== QUOTE) {
+        this.firstContentAt = now;
+        this.#carry = new Uint8Array(0);
+        return;
+      }
+    }
+    this.#carry = data.slice(Math.max(0, data.length - CONTENT.length));
   }
 }

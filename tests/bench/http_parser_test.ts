@@ -53,3 +53,23 @@ Deno.test("http parser: a body without a length ends only when the connection cl
   assert.equal(parser.done, true);
   assert.equal(parser.tail, "partial");
 });
+
+Deno.test("HttpResponseParser: first content is the first non-empty content, even split across reads", () => {
+  const parser = new HttpResponseParser();
+  const enc = new TextEncoder();
+  const head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+  const chunk = (data: string) => `${data.length.toString(16)}\r\n${data}\r\n`;
+  const role = 'data: {"choices":[{"delta":{"role":"assistant","content":""}}]}\n\n';
+  const first = 'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n';
+  parser.feed(enc.encode(head + chunk(role)), 1);
+  assert.equal(parser.firstBodyByteAt, 1);
+  assert.ok(Number.isNaN(parser.firstContentAt), "an empty content is not content");
+  // The marker arrives in two reads, split inside `"content":"`.
+  const text = chunk(first);
+  const cut = text.indexOf('tent":"');
+  parser.feed(enc.encode(text.slice(0, cut)), 2);
+  assert.ok(Number.isNaN(parser.firstContentAt));
+  parser.feed(enc.encode(text.slice(cut) + chunk("data: [DONE]\n\n") + "0\r\n\r\n"), 3);
+  assert.equal(parser.firstContentAt, 3);
+  assert.ok(parser.done);
+});

@@ -119,9 +119,12 @@ export function renderReport(run: RunResult): string {
     for (
       const [label, p50, p99] of [
         ["time to first byte", "ttfbP50", "ttfbP99"],
+        ["time to first content", "ttfcP50", "ttfcP99"],
         ["total", "totalP50", "totalP99"],
       ] as const
     ) {
+      // Runs saved before time to first content was measured have none.
+      if (!rounds.some((r) => targets.some((t) => r.stream[t]?.[p50] !== undefined))) continue;
       out.push("", `### Streaming, ${label} (${o.streams} sequential streams)`, "");
       out.push(
         header([
