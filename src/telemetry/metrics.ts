@@ -1,10 +1,12 @@
 /**
  * OTel metrics, following the GenAI conventions where they exist: operation duration, token
  * usage and time to first chunk per provider, model, route and via; and ours for decision time,
- * Switchyard's own overhead, fallbacks and cost. Instruments are created once, at load.
+ * Switchyard's own overhead, fallbacks and cost. Instruments are created once, at load. Points
+ * of the request path are added after the turn that answers it (after_turn.ts).
  */
 import { metrics } from "@opentelemetry/api";
 import { telemetryActive } from "./active.ts";
+import { afterThisTurn } from "./after_turn.ts";
 import type { RouteRuntime } from "../routing/runtime.ts";
 import type { NormalizedUsage } from "../upstream/types.ts";
 import { ATTR, METRIC, SY, TRACER_NAME } from "./names.ts";
@@ -105,13 +107,15 @@ export function recordAttemptMetrics(attempt: {
 /** Records the decision time of one request. */
 export function recordDecision(micros: number, policy: string, rule: string): void {
   if (!telemetryActive()) return;
-  decisionDuration.record(micros / 1000, { [SY.policyName]: policy, [SY.rule]: rule });
+  afterThisTurn(() =>
+    decisionDuration.record(micros / 1000, { [SY.policyName]: policy, [SY.rule]: rule })
+  );
 }
 
 /** Records Switchyard's own time for one request. */
 export function recordOverhead(ms: number, route: string, via: string): void {
   if (!telemetryActive()) return;
-  overhead.record(ms, { [SY.route]: route, [SY.via]: via });
+  afterThisTurn(() => overhead.record(ms, { [SY.route]: route, [SY.via]: via }));
 }
 
 const gatewayOverhead = meter.createHistogram(METRIC.gatewayOverhead, {
@@ -147,10 +151,12 @@ const budgetRemaining = meter.createGauge(METRIC.budgetRemaining, {
 /** Records the remaining amount of a budget, as seen by a request. */
 export function recordBudgetRemaining(budget: string, window: string, remainingUsd: number): void {
   if (!telemetryActive()) return;
-  budgetRemaining.record(remainingUsd, {
-    "switchyard.budget": budget,
-    "switchyard.window": window,
-  });
+  afterThisTurn(() =>
+    budgetRemaining.record(remainingUsd, {
+      "switchyard.budget": budget,
+      "switchyard.window": window,
+    })
+  );
 }
 
 /** Exports the decision log's write failures as a counter (observed at each collection). */
@@ -164,5 +170,7 @@ export function observeDecisionLogFailures(writeErrors: () => number): void {
 /** Counts a request served by a fallback. */
 export function recordFallback(from: string, to: string): void {
   if (!telemetryActive()) return;
-  fallbacks.add(1, { "switchyard.from_route": from, "switchyard.to_route": to });
+  afterThisTurn(() =>
+    fallbacks.add(1, { "switchyard.from_route": from, "switchyard.to_route": to })
+  );
 }

@@ -15,6 +15,7 @@ import type { ChatRequest } from "../upstream/types.ts";
 import { REQUESTED_MODEL } from "../policy/types.ts";
 import type { GatewayStatsFetcher } from "./gateway_stats.ts";
 import { telemetryActive } from "./active.ts";
+import { afterThisTurn, epochNow } from "./after_turn.ts";
 import { recordAttemptMetrics } from "./metrics.ts";
 import { ATTR, EVENT, SPAN, SY, TRACER_NAME } from "./names.ts";
 
@@ -47,35 +48,45 @@ export function failServerSpan(status: number, type: string): void {
   span.setAttribute(ATTR.errorType, type);
 }
 
-/** Runs the decision inside a `policy.decide` span. */
+/**
+ * Runs the decision inside a `policy.decide` span. The span's attributes and its end are recorded
+ * after this turn of the event loop (after_turn.ts), at the time the decision ended.
+ */
 export async function traceDecision(
   run: () => Promise<Decision>,
 ): Promise<Decision> {
   if (!telemetryActive()) return await run();
-  const span = tracer.startSpan(SPAN.decide);
+  const span = tracer.startSpan(SPAN.decide, { startTime: epochNow() });
+  let decision: Decision | undefined;
   try {
-    const decision = await run();
-    span.setAttributes({
-      [SY.policyName]: decision.policy.name,
-      [SY.policyVersion]: decision.policy.version,
-      [SY.policyHash]: decision.policy.hash,
-      [SY.rule]: decision.rule ?? "(default)",
-      [SY.route]: decision.route,
-      [SY.via]: decision.via,
-      [SY.rulesEvaluated]: decision.trace.length,
-      [SY.decisionUs]: decision.micros,
-    });
-    for (const entry of decision.trace) {
-      if (entry.result === "error") {
-        span.addEvent(EVENT.ruleError, {
-          [SY.ruleName]: entry.rule,
-          [SY.ruleMessage]: entry.error ?? "",
-        });
-      }
-    }
+    decision = await run();
     return decision;
   } finally {
-    span.end();
+    const ended = epochNow();
+    const made = decision;
+    afterThisTurn(() => {
+      if (made) {
+        span.setAttributes({
+          [SY.policyName]: made.policy.name,
+          [SY.policyVersion]: made.policy.version,
+          [SY.policyHash]: made.policy.hash,
+          [SY.rule]: made.rule ?? "(default)",
+          [SY.route]: made.route,
+          [SY.via]: made.via,
+          [SY.rulesEvaluated]: made.trace.length,
+          [SY.decisionUs]: made.micros,
+        });
+        for (const entry of made.trace) {
+          if (entry.result === "error") {
+            span.addEvent(EVENT.ruleError, {
+              [SY.ruleName]: entry.rule,
+              [SY.ruleMessage]: entry.error ?? "",
+            }, ended);
+          }
+        }
+      }
+      span.end(ended);
+    });
   }
 }
 
@@ -96,6 +107,7 @@ export function attemptTracer(options: AttemptTracingOptions): AttemptObserver {
       const model = runtime.route.model === REQUESTED_MODEL ? request.model : runtime.route.model;
       const span: Span = tracer.startSpan(SPAN.attempt(model), {
         kind: SpanKind.CLIENT,
+        startTime: epochNow(),
         attributes: {
           [ATTR.genAiOperation]: "chat",
           [ATTR.genAiProvider]: runtime.adapter.genAiProviderName,
@@ -120,70 +132,88 @@ export function attemptTracer(options: AttemptTracingOptions): AttemptObserver {
       }
       const spanContext = trace.setSpan(context.active(), span);
       let ttftMs: number | undefined;
+
+      /** Everything known once the attempt ended, and the span's end; run off the answer's path. */
+      const endAttempt = (
+        outcome: AttemptRecord["outcome"],
+        details: AttemptEnd,
+        durationMs: number,
+        endTime: number,
+      ) => {
+        if (details.responseModel) {
+          span.setAttribute(ATTR.genAiResponseModel, details.responseModel);
+        }
+        if (details.responseId) span.setAttribute(ATTR.genAiResponseId, details.responseId);
+        if (details.finishReasons?.length) {
+          span.setAttribute(ATTR.genAiFinishReasons, details.finishReasons);
+        }
+        if (details.servedBy) span.setAttribute(SY.gatewayProvider, details.servedBy);
+        let costUsd: number | undefined;
+        if (details.usage) {
+          span.setAttribute(ATTR.genAiInputTokens, details.usage.input_tokens);
+          span.setAttribute(ATTR.genAiOutputTokens, details.usage.output_tokens);
+          const cost = costOf(details.usage, runtime.route.price);
+          costUsd = cost.usd;
+          span.setAttribute(SY.costUsd, cost.usd);
+          span.setAttribute(SY.costSource, cost.source);
+        }
+        span.setAttribute(SY.outcome, outcome);
+        if (options.captureContent && (details.output || details.outputText !== undefined)) {
+          span.setAttribute(
+            ATTR.genAiOutputMessages,
+            JSON.stringify(
+              details.output ?? [{ role: "assistant", content: details.outputText }],
+            ),
+          );
+        }
+        if (details.error) {
+          span.setAttribute(ATTR.errorType, details.error.kind);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: details.error.message });
+        }
+        const generationId = details.responseId;
+        if (
+          options.gatewayStats && generationId && !details.error && span.isRecording() &&
+          runtime.adapter.generationStats
+        ) {
+          options.gatewayStats.schedule({
+            span,
+            endTime,
+            adapter: runtime.adapter,
+            target: runtime.target,
+            generationId,
+            observedMs: durationMs,
+            route: runtime.route.name,
+          });
+        } else {
+          span.end(endTime);
+        }
+        recordAttemptMetrics({
+          runtime,
+          durationMs,
+          ttftMs,
+          usage: details.usage,
+          costUsd,
+          errorType: details.error?.kind,
+        });
+      };
+
       return {
         run: (fn) => context.with(spanContext, fn),
         firstToken() {
           ttftMs = performance.now() - started;
-          span.addEvent(EVENT.firstToken);
-          span.setAttribute(ATTR.genAiTimeToFirstChunk, ttftMs / 1000);
+          const at = epochNow();
+          const ttft = ttftMs / 1000;
+          afterThisTurn(() => {
+            span.addEvent(EVENT.firstToken, at);
+            span.setAttribute(ATTR.genAiTimeToFirstChunk, ttft);
+          });
         },
         end(final: AttemptRecord, details: AttemptEnd) {
           const durationMs = performance.now() - started;
-          if (details.responseModel) {
-            span.setAttribute(ATTR.genAiResponseModel, details.responseModel);
-          }
-          if (details.responseId) span.setAttribute(ATTR.genAiResponseId, details.responseId);
-          if (details.finishReasons?.length) {
-            span.setAttribute(ATTR.genAiFinishReasons, details.finishReasons);
-          }
-          if (details.servedBy) span.setAttribute(SY.gatewayProvider, details.servedBy);
-          let costUsd: number | undefined;
-          if (details.usage) {
-            span.setAttribute(ATTR.genAiInputTokens, details.usage.input_tokens);
-            span.setAttribute(ATTR.genAiOutputTokens, details.usage.output_tokens);
-            const cost = costOf(details.usage, runtime.route.price);
-            costUsd = cost.usd;
-            span.setAttribute(SY.costUsd, cost.usd);
-            span.setAttribute(SY.costSource, cost.source);
-          }
-          span.setAttribute(SY.outcome, final.outcome);
-          if (options.captureContent && (details.output || details.outputText !== undefined)) {
-            span.setAttribute(
-              ATTR.genAiOutputMessages,
-              JSON.stringify(
-                details.output ?? [{ role: "assistant", content: details.outputText }],
-              ),
-            );
-          }
-          if (details.error) {
-            span.setAttribute(ATTR.errorType, details.error.kind);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: details.error.message });
-          }
-          const generationId = details.responseId;
-          if (
-            options.gatewayStats && generationId && !details.error && span.isRecording() &&
-            runtime.adapter.generationStats
-          ) {
-            options.gatewayStats.schedule({
-              span,
-              endTime: Date.now(),
-              adapter: runtime.adapter,
-              target: runtime.target,
-              generationId,
-              observedMs: durationMs,
-              route: runtime.route.name,
-            });
-          } else {
-            span.end();
-          }
-          recordAttemptMetrics({
-            runtime,
-            durationMs,
-            ttftMs,
-            usage: details.usage,
-            costUsd,
-            errorType: details.error?.kind,
-          });
+          const endTime = epochNow();
+          const outcome = final.outcome;
+          // Off the answer's path, at the time it ended.
+          afterThisTurn(() => endAttempt(outcome, details, durationMs, endTime));
         },
       };
     },
