@@ -67,6 +67,12 @@ export const ConfigSchema = z.object({
   warmUp: z.boolean().default(true),
   /** Record prompt and completion text in spans (off by default: privacy). */
   captureContent: z.boolean().default(false),
+  /**
+   * Which routing headers chat responses carry. `full`: policy, rule, route, via, attempts and
+   * overhead. `minimal`: none of them (only the request and trace ids, and the simulated flag),
+   * for clients that should not see how requests are routed.
+   */
+  responseHeaders: z.enum(["full", "minimal"]).default("full"),
   /** Simulator speed: latency profiles are multiplied by this (0.01 in tests). */
   simLatencyScale: z.coerce.number().positive().default(1),
 });
@@ -117,6 +123,7 @@ const SETTINGS: Record<string, { flag: string; env: string; boolean?: boolean }>
   appTitle: { flag: "app-title", env: "SWITCHYARD_APP_TITLE" },
   simLatencyScale: { flag: "sim-latency-scale", env: "SWITCHYARD_SIM_LATENCY_SCALE" },
   captureContent: { flag: "capture-content", env: "SWITCHYARD_CAPTURE_CONTENT", boolean: true },
+  responseHeaders: { flag: "response-headers", env: "SWITCHYARD_RESPONSE_HEADERS" },
   warmUp: { flag: "warm-up", env: "SWITCHYARD_WARM_UP", boolean: true },
   gatewayStatsDelayMs: {
     flag: "gateway-stats-delay-ms",

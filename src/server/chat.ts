@@ -40,7 +40,7 @@ import { clientStream } from "./stream.ts";
 /** A caller with no key (client keys are off). */
 const ANONYMOUS: CallerFacts = { tags: [] };
 
-/** Sets the routing headers every chat response carries. */
+/** Sets the routing headers chat responses carry (unless `--response-headers minimal`). */
 function routingHeaders(headers: ResponseHeaders, active: ActivePolicy, decision: Decision) {
   headers["x-switchyard-policy"] = active.policyHeader;
   headers["x-switchyard-rule"] = decision.rule ?? "(default)";
@@ -48,14 +48,23 @@ function routingHeaders(headers: ResponseHeaders, active: ActivePolicy, decision
   headers["x-switchyard-via"] = decision.via;
 }
 
-/** Sets the headers that depend on what was tried (`tried`: the attempts that were not skipped). */
-function attemptHeaders(headers: ResponseHeaders, active: ActivePolicy, tried: AttemptRecord[]) {
-  headers["x-switchyard-attempts"] = String(tried.length);
+/**
+ * Sets the headers that depend on what was tried (`tried`: the attempts that were not skipped).
+ * Whether a simulator answered is said even with minimal headers: a client must be able to tell.
+ */
+function attemptHeaders(
+  headers: ResponseHeaders,
+  active: ActivePolicy,
+  tried: AttemptRecord[],
+  routing: boolean,
+) {
   const served = tried.at(-1);
+  if (served && active.routes[served.route]?.simulated) headers["x-switchyard-simulated"] = "true";
+  if (!routing) return;
+  headers["x-switchyard-attempts"] = String(tried.length);
   if (served) {
     headers["x-switchyard-route"] = served.route;
     headers["x-switchyard-via"] = served.via;
-    if (active.routes[served.route]?.simulated) headers["x-switchyard-simulated"] = "true";
   }
 }
 
@@ -139,7 +148,8 @@ export async function chatCompletions(
     // The candidate policy decides too, off the critical path; only the log sees its answer.
     outcome.shadow = shadowDecision(ctx, facts, stickyKey, decision);
     recordDecision(decision.micros, active.policy.name, decision.rule ?? "(default)");
-    routingHeaders(headers, active, decision);
+    const routing = ctx.config.responseHeaders === "full";
+    if (routing) routingHeaders(headers, active, decision);
     if (facts.budget.remaining_usd !== undefined && telemetryActive()) {
       annotateServerSpan({ [SY.budgetRemainingUsd]: facts.budget.remaining_usd });
       recordBudgetRemaining(
@@ -181,7 +191,7 @@ export async function chatCompletions(
     });
     outcome.attempts = result.attempts;
     const tried = result.attempts.filter((a) => !a.skipped);
-    attemptHeaders(headers, active, tried);
+    attemptHeaders(headers, active, tried, routing);
     const overheadMs = Math.max(0, performance.now() - started - result.waitMs);
     if (telemetryActive()) {
       annotateServerSpan({
@@ -199,7 +209,7 @@ export async function chatCompletions(
     outcome.servedBy = served.route.name;
     recordOverhead(overheadMs, served.route.name, served.route.via);
     if (served.route.name !== decision.route) recordFallback(decision.route, served.route.name);
-    headers["x-switchyard-overhead-ms"] = overheadMs.toFixed(2);
+    if (routing) headers["x-switchyard-overhead-ms"] = overheadMs.toFixed(2);
 
     /** Stores the spend of what was served; resolves once it is durable. */
     const settle = async (usage: NormalizedUsage | undefined, sentChars: number) => {

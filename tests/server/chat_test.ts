@@ -23,6 +23,23 @@ Deno.test("server: the openai SDK gets a completion with routing headers", async
   assert.ok(Number(response.headers.get("x-switchyard-overhead-ms")) >= 0);
 });
 
+Deno.test("server: --response-headers minimal keeps the routing out of responses", async () => {
+  await using server = await startTestServer({ config: { responseHeaders: "minimal" } });
+  const client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+  for (const stream of [false, true]) {
+    const { data, response } = await client.chat.completions.create({
+      model: "auto",
+      stream,
+      messages: [{ role: "user", content: "Hello" }],
+    }).withResponse();
+    if (stream) { for await (const _ of data as AsyncIterable<unknown>) { /* read it whole */ } }
+    const names = [...response.headers.keys()].filter((n) => n.startsWith("x-switchyard-"));
+    // The trace id (to find the request) and the simulated flag (the answer is not real) stay.
+    assert.deepEqual(names.sort(), ["x-switchyard-simulated", "x-switchyard-trace-id"]);
+    assert.match(response.headers.get("x-request-id") ?? "", /\S/);
+  }
+});
+
 Deno.test("server: the openai SDK streams chunks, with usage when asked", async () => {
   await using server = await startTestServer();
   const client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
