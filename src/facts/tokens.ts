@@ -16,8 +16,8 @@
  *
  * How: the text is UTF-8 encoded into a reused buffer (a native copy) and the loop reads bytes
  * through a class table. Prompts with retrieved context are tens of KiB and this runs over every
- * character of every request: reading bytes instead of `charCodeAt` made it 2.5–4× faster on
- * prose and code. Runs of one class are consumed by their own tight loop and counted once.
+ * character of every request: reading bytes instead of `charCodeAt` made it 2.3–3.3× faster on
+ * prose, code and JSON (CJK the same). Runs of one class are consumed by their own tight loop and counted once.
  * (A lone surrogate, which is not valid UTF-16, is encoded as U+FFFD and counts as one other
  * character.)
  */
@@ -52,16 +52,17 @@ for (let b = 0; b < 256; b++) {
     : LEAD4;
 }
 
-/** CJK ideographs, kana and hangul (and fullwidth forms), by BMP code point. */
+/** CJK ideographs, kana and hangul, and fullwidth forms: BMP code point ranges, inclusive. */
+const CJK_RANGES: readonly (readonly [number, number])[] = [
+  [0x3040, 0x30ff],
+  [0x3400, 0x9fff],
+  [0xac00, 0xd7af],
+  [0xf900, 0xfaff],
+  [0xff00, 0xffef],
+];
+/** 1 for a CJK code point, by BMP code point. */
 const CJK = new Uint8Array(0x10000);
-for (
-  const [first, last] of [[0x3040, 0x30ff], [0x3400, 0x9fff], [0xac00, 0xd7af], [0xf900, 0xfaff], [
-    0xff00,
-    0xffef,
-  ]]
-) {
-  CJK.fill(1, first, last + 1);
-}
+for (const [first, last] of CJK_RANGES) CJK.fill(1, first, last + 1);
 
 const encoder = new TextEncoder();
 /** Texts up to a third of this (UTF-8 takes at most 3 bytes per UTF-16 unit) use one buffer. */
