@@ -1,8 +1,9 @@
 /**
  * A token estimate cheap enough for the request hot path: one pass over the text by character
- * class, no vocabulary, no allocation (up to ~87,000 characters). Calibrated against the o200k BPE vocabulary (GPT-4o and
- * later) with `gpt-tokenizer` on a mixed corpus; tests/facts/tokens_test.ts keeps it within ±15%
- * overall and ±25% per kind of text (prose, code, JSON, CJK, chat).
+ * class, no vocabulary, no allocation (up to ~87,000 characters). Calibrated against the o200k
+ * BPE vocabulary (GPT-4o and later) with `gpt-tokenizer` on a mixed corpus;
+ * tests/facts/tokens_test.ts keeps it within ±15% overall and ±25% per kind of text (prose, code,
+ * JSON, CJK, chat).
  *
  * Rules, from how o200k splits text:
  * - a run of ASCII letters is one token, plus one per further 9 characters (common words are
