@@ -13,7 +13,7 @@ import type { ProviderName } from "../upstream/adapter.ts";
 import { adminKeyHash, type Authenticator, callerOf, requireAdmin } from "./auth.ts";
 import { readBody } from "./body.ts";
 import { chatCompletions } from "./chat.ts";
-import { parseChatRequest, parseJson, type RequestIds, stickyKeyOf } from "./request.ts";
+import { readChatRequest, type RequestIds, stickyKeyOf } from "./request.ts";
 import { healthRefresher, type ServerContext } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { randomTraceId, requestIdOf, traceIdFromParent } from "./ids.ts";
@@ -292,7 +292,7 @@ async function dryRun(
   headers: ResponseHeaders,
 ): Promise<Response> {
   const caller = await callerOf(request, ctx.auth);
-  const body = parseChatRequest(parseJson(await readBody(request, ctx.config.maxBodyBytes)));
+  const { request: body } = readChatRequest(await readBody(request, ctx.config.maxBodyBytes));
   const active = ctx.policies.current;
   ctx.refreshHealth(active);
   const facts = buildFacts(body, { headers: request.headers, caller, routes: active.routeFacts });

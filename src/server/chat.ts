@@ -34,7 +34,7 @@ import type { ServerContext } from "./context.ts";
 import { type Outcome, recordDecisionLog, shadowDecision } from "./decision_log.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import type { ResponseHeaders } from "./app.ts";
-import { parseChatRequest, parseJson, type RequestIds, stickyKeyOf } from "./request.ts";
+import { readChatRequest, type RequestIds, stickyKeyOf } from "./request.ts";
 import { clientStream } from "./stream.ts";
 
 /** A caller with no key (client keys are off). */
@@ -121,9 +121,9 @@ export async function chatCompletions(
   let reservation: Reservation | undefined;
   try {
     const caller = ctx.auth?.enabled ? (await callerOf(request, ctx.auth)) ?? ANONYMOUS : ANONYMOUS;
-    const text = await readBody(request, ctx.config.maxBodyBytes);
-    const json = parseJson(text);
-    const body = parseChatRequest(json);
+    const { request: body, raw } = readChatRequest(
+      await readBody(request, ctx.config.maxBodyBytes),
+    );
     const active = ctx.policies.current;
     outcome.active = active;
     if (!active.policy.acceptsModel(body.model)) {
@@ -168,9 +168,7 @@ export async function chatCompletions(
       decision,
       facts,
       request: body,
-      // The hand check accepts a body as parsed (zod's answer is a normalized copy): then the
-      // client's bytes are the request, and an OpenAI-compatible upstream can take them as is.
-      rawBody: body === json ? text : undefined,
+      rawBody: raw,
       stream,
       headers: { "x-request-id": ids.requestId },
       // Switchyard runs with --unstable-no-legacy-abort: request.signal aborts only when the

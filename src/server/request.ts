@@ -45,6 +45,24 @@ export function parseChatRequest(body: unknown): ChatRequest {
   );
 }
 
+/** A chat request read from its body text. */
+export interface ReadChatRequest {
+  request: ChatRequest;
+  /**
+   * The body text itself, when the request is exactly what it parses to: the hand check answers
+   * with the parsed object, zod with a normalized copy. An OpenAI-compatible upstream can then take
+   * the client's bytes as they are (see Adapter.request).
+   */
+  raw?: string;
+}
+
+/** Parses and validates a chat request body (errors as `parseJson` and `parseChatRequest`). */
+export function readChatRequest(text: string): ReadChatRequest {
+  const json = parseJson(text);
+  const request = parseChatRequest(json);
+  return request === json ? { request, raw: text } : { request };
+}
+
 /** The deepest issue (a union's failure otherwise names only its root). */
 function mostSpecific(issues: z.core.$ZodIssue[]): z.core.$ZodIssue {
   let best = issues[0];

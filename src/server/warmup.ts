@@ -9,7 +9,7 @@ import { decide } from "../policy/decide.ts";
 import type { ActivePolicy } from "../routing/runtime.ts";
 import type { StreamEvent } from "../upstream/adapter.ts";
 import { SseDecoder } from "../upstream/sse.ts";
-import { parseChatRequest, parseJson } from "./request.ts";
+import { readChatRequest } from "./request.ts";
 
 const SAMPLE_REQUESTS = [
   JSON.stringify({
@@ -95,12 +95,10 @@ export async function warmUp(active: ActivePolicy, budgetMs = 150): Promise<numb
   let rounds = 0;
   while (performance.now() < deadline && rounds < 3000) {
     for (const text of SAMPLE_REQUESTS) {
-      const json = parseJson(text);
-      const request = parseChatRequest(json);
+      const { request, raw } = readChatRequest(text);
       const facts = buildFacts(request, { headers, routes: active.routeFacts });
       await decide(active.policy, facts, { stickyKey: String(rounds) });
       // As the server calls it: with the client's bytes when the request is them unchanged.
-      const raw = request === json ? text : undefined;
       for (const runtime of runtimes) {
         runtime.adapter.request(request, runtime.target, { includeUsage: true }, raw);
       }

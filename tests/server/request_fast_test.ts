@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { commonChatRequest } from "../../src/server/request_fast.ts";
-import { parseChatRequest } from "../../src/server/request.ts";
+import { parseChatRequest, readChatRequest } from "../../src/server/request.ts";
 import { ChatRequestSchema } from "../../src/upstream/types.ts";
 import { random } from "../../src/seeded.ts";
 
@@ -181,4 +181,15 @@ Deno.test("fast request check: leaves rarer shapes and every invalid field to zo
     () => parseChatRequest({ messages: base.messages }),
     /Missing required parameter: 'model'/,
   );
+});
+
+Deno.test("readChatRequest: the body text comes with the request only when it is the request as is", () => {
+  const common = '{"model":"auto", "messages":[{"role":"user","content":"hi"}]}';
+  assert.deepEqual(readChatRequest(common), { request: JSON.parse(common), raw: common });
+  // Content parts go to zod, whose answer is a copy: the text no longer is the request.
+  const parts =
+    '{"model":"auto","messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]}';
+  const read = readChatRequest(parts);
+  assert.equal(read.raw, undefined);
+  assert.equal(read.request.model, "auto");
 });
