@@ -73,6 +73,12 @@ export const ConfigSchema = z.object({
    * for clients that should not see how requests are routed.
    */
   responseHeaders: z.enum(["full", "minimal"]).default("full"),
+  /**
+   * How upstream requests go out. `http1`: Switchyard's own HTTP/1.1 client with pooled
+   * keep-alive connections (the fast path). `fetch`: Deno's fetch (HTTP/2, proxies). `auto`:
+   * http1, unless HTTPS_PROXY, HTTP_PROXY or ALL_PROXY is set.
+   */
+  upstreamClient: z.enum(["auto", "http1", "fetch"]).default("auto"),
   /** Simulator speed: latency profiles are multiplied by this (0.01 in tests). */
   simLatencyScale: z.coerce.number().positive().default(1),
 });
@@ -124,6 +130,7 @@ const SETTINGS: Record<string, { flag: string; env: string; boolean?: boolean }>
   simLatencyScale: { flag: "sim-latency-scale", env: "SWITCHYARD_SIM_LATENCY_SCALE" },
   captureContent: { flag: "capture-content", env: "SWITCHYARD_CAPTURE_CONTENT", boolean: true },
   responseHeaders: { flag: "response-headers", env: "SWITCHYARD_RESPONSE_HEADERS" },
+  upstreamClient: { flag: "upstream-client", env: "SWITCHYARD_UPSTREAM_CLIENT" },
   warmUp: { flag: "warm-up", env: "SWITCHYARD_WARM_UP", boolean: true },
   gatewayStatsDelayMs: {
     flag: "gateway-stats-delay-ms",

@@ -8,6 +8,9 @@
 import type { Completion, StreamEvent } from "../upstream/adapter.ts";
 import { UpstreamError } from "../upstream/errors.ts";
 import { SseDecoder, type SseEvent } from "../upstream/sse.ts";
+import { HttpConnectionError } from "../upstream/http1/connection.ts";
+import { HttpProtocolError } from "../upstream/http1/head.ts";
+import type { UpstreamClient, UpstreamResponse } from "../upstream/transport.ts";
 import type { ChatRequest } from "../upstream/types.ts";
 import type { RouteRuntime } from "./runtime.ts";
 import { deadlines } from "./deadlines.ts";
@@ -21,6 +24,8 @@ export interface AttemptInput {
   stream: boolean;
   /** Extra headers for the upstream (`x-request-id`, `traceparent`). */
   headers: Record<string, string>;
+  /** Sends the request (Switchyard's HTTP/1.1 client, or fetch). */
+  client: UpstreamClient;
   /** Aborts when the client goes away or the request's own deadline passes. */
   signal: AbortSignal;
   /** Absolute time (ms since epoch) by which the whole request must end. */
@@ -46,9 +51,6 @@ export type AttemptResult =
   | { ok: true; completion: Completion; status: number; waitMs: number }
   | { ok: true; stream: UpstreamStream; status: number; waitMs: number }
   | { ok: false; error: UpstreamError; waitMs: number };
-
-/** Size of the buffer an upstream stream is read into (an SSE read is rarely over a few KiB). */
-const READ_BUFFER_BYTES = 16 * 1024;
 
 const timeoutError = (kind: "timeout_first_byte" | "timeout_total" | "timeout_idle", ms: number) =>
   new UpstreamError(
@@ -104,12 +106,11 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
   };
   const elapsed = () => performance.now() - started;
 
-  let response: Response;
+  let response: UpstreamResponse;
   try {
     const upstream = adapter.request(input.request, target, { includeUsage: true }, input.rawBody);
     upstream.headers = { ...upstream.headers, ...input.headers };
-    response = await fetch(upstream.url, {
-      method: "POST",
+    response = await input.client.send(upstream.url, {
       headers: upstream.headers,
       body: upstream.body,
       signal: controller.signal,
@@ -141,13 +142,10 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
     }
   }
 
-  if (!response.body) return failure(new UpstreamError("malformed", "A stream without a body"));
+  const body = response.body;
+  if (!body) return failure(new UpstreamError("malformed", "A stream without a body"));
   // The body is read as it arrives and translated with plain calls: every upstream read yields
   // the events it completed, as one batch, with no stream stage per event.
-  // A BYOB reader into one buffer reused for every read: the default reader allocates a fresh
-  // 64 KiB chunk per read, which made young-generation GC the largest cost of a stream.
-  const body = response.body.getReader({ mode: "byob" });
-  let readBuffer = new Uint8Array(READ_BUFFER_BYTES);
   const decoder = new SseDecoder();
   const translator = adapter.translator(target, { includeUsage: true });
   let bodyEnded = false;
@@ -156,15 +154,14 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
     const emit = (out: StreamEvent) => batch.push(out);
     const onEvent = (event: SseEvent) => translator.push(event, emit);
     while (!bodyEnded) {
-      const { done, value } = await body.read(readBuffer);
-      if (done || !value) {
+      const bytes = await body.read();
+      if (!bytes) {
         bodyEnded = true;
         decoder.end(onEvent);
         translator.end(emit);
       } else {
-        // The decoder copies what it needs (into a string), so the buffer can be read into again.
-        decoder.push(value, onEvent);
-        readBuffer = new Uint8Array(value.buffer);
+        // The decoder copies what it needs (into a string), so the view may be reused.
+        decoder.push(bytes, onEvent);
       }
       if (batch.length > 0) return batch;
     }
@@ -193,7 +190,10 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
   const ttftMs = elapsed();
   const ends = (events: StreamEvent[]) => events.some((e) => e.type !== "chunk");
   let finished = ends(buffered);
-  if (finished) cleanup(); // the whole answer came at once: nothing more to read
+  if (finished) {
+    cleanup(); // the whole answer came at once: nothing more to read
+    body.release();
+  }
 
   const stream: UpstreamStream = {
     buffered,
@@ -210,6 +210,7 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
         if (ends(batch)) {
           finished = true;
           cleanup();
+          body.release();
         } else progress("stream");
         return batch;
       } catch (error) {
@@ -222,7 +223,7 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
       finished = true;
       cleanup();
       abort(reason ?? new UpstreamError("aborted", "The client went away"));
-      body.cancel().catch(() => {});
+      body.cancel();
     },
   };
   return { ok: true, stream, status: response.status, waitMs: elapsed() };
@@ -232,6 +233,20 @@ export async function attempt(runtime: RouteRuntime, input: AttemptInput): Promi
 function asUpstreamError(error: unknown, signal: AbortSignal): UpstreamError {
   if (error instanceof UpstreamError) return error;
   if (signal.aborted && signal.reason instanceof UpstreamError) return signal.reason;
+  if (error instanceof HttpProtocolError) {
+    return new UpstreamError("malformed", `The upstream broke HTTP/1.1: ${error.message}`, {
+      cause: error,
+    });
+  }
+  if (error instanceof HttpConnectionError) {
+    return error.phase === "body"
+      ? new UpstreamError("stream_cut", `The upstream connection broke: ${error.message}`, {
+        cause: error,
+      })
+      : new UpstreamError("connection", `Cannot reach the upstream: ${error.message}`, {
+        cause: error,
+      });
+  }
   const message = error instanceof Error ? error.message : String(error);
   // A body that broke off mid-way (reset after headers) versus no connection at all.
   if (error instanceof TypeError && /body|reading|decod/i.test(message)) {

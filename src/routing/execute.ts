@@ -14,6 +14,7 @@ import { attempt, type AttemptResult } from "./attempt.ts";
 import type { HealthBoard } from "./health.ts";
 import type { Limiter } from "./limiter.ts";
 import type { ActivePolicy, RouteRuntime } from "./runtime.ts";
+import type { UpstreamClient } from "../upstream/transport.ts";
 
 /** One try (or skip) of one route. */
 export interface AttemptRecord {
@@ -41,6 +42,7 @@ export interface ExecuteOptions {
   rawBody?: string;
   stream: boolean;
   headers: Record<string, string>;
+  client: UpstreamClient;
   signal: AbortSignal;
   deadline: number;
   health: HealthBoard;
@@ -267,6 +269,7 @@ export async function execute(options: ExecuteOptions): Promise<ExecuteResult> {
           rawBody: options.rawBody,
           stream: options.stream,
           headers: options.headers,
+          client: options.client,
           signal: options.signal,
           deadline: options.deadline,
         });

@@ -10,6 +10,7 @@ import { buildFacts } from "../facts/facts.ts";
 import { HealthBoard } from "../routing/health.ts";
 import { Limiter } from "../routing/limiter.ts";
 import type { ProviderName } from "../upstream/adapter.ts";
+import { createUpstreamClient } from "../upstream/transport.ts";
 import { adminKeyHash, type Authenticator, callerOf, requireAdmin } from "./auth.ts";
 import { readBody } from "./body.ts";
 import { chatCompletions } from "./chat.ts";
@@ -80,6 +81,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     policies,
     health,
     limiter: new Limiter(config.maxConcurrentUpstream),
+    upstreams: createUpstreamClient(config.upstreamClient, env),
     auth: services.auth,
     ledger: services.ledger,
     decisionLog: services.decisionLog,
@@ -104,6 +106,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const close = async () => {
     policies.close();
     ctx.gatewayStats.close();
+    ctx.upstreams.close();
     await services.close();
   };
   return {

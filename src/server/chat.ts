@@ -171,6 +171,7 @@ export async function chatCompletions(
       rawBody: raw,
       stream,
       headers: { "x-request-id": ids.requestId },
+      client: ctx.upstreams,
       // Switchyard runs with --unstable-no-legacy-abort: request.signal aborts only when the
       // client disconnects (not when a response is sent), so attempts can follow it directly.
       signal: request.signal,

@@ -9,12 +9,15 @@ import type { Ledger } from "../budget/ledger.ts";
 import type { DecisionLog } from "../log/writer.ts";
 import type { ShadowStats } from "./decision_log.ts";
 import type { GatewayStatsFetcher } from "../telemetry/gateway_stats.ts";
+import type { UpstreamClient } from "../upstream/transport.ts";
 
 export interface ServerContext {
   config: Config;
   policies: PolicyHolder;
   health: HealthBoard;
   limiter: Limiter;
+  /** Sends upstream requests, over connections it keeps alive. */
+  upstreams: UpstreamClient;
   auth?: Authenticator;
   adminKeyHash?: Uint8Array;
   log: (line: string) => void;

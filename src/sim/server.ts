@@ -65,6 +65,8 @@ export interface RunningSimulator extends AsyncDisposable {
   configure(options: SimulatorOptions): void;
   /** The last requests seen (most recent last, at most 100). */
   readonly seen: SeenRequest[];
+  /** Connections accepted so far (tests check that clients keep theirs alive). */
+  readonly connections: number;
   /** The state handlers read (options, prompt cache, dice). */
   readonly state: SimState;
   close(): Promise<void>;
@@ -86,6 +88,7 @@ export async function startSimulator(
   const handler = factory(state);
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   const closing = new AbortController();
   const hostname = listen.hostname ?? "127.0.0.1";
 
@@ -100,6 +103,7 @@ export async function startSimulator(
   });
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
+    connections++;
     socket.on("close", () => sockets.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
@@ -122,6 +126,9 @@ export async function startSimulator(
   return {
     origin: `http://${host}:${port}`,
     seen,
+    get connections() {
+      return connections;
+    },
     state,
     configure(next) {
       state.options = next;

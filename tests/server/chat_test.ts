@@ -92,6 +92,37 @@ Deno.test("server: every provider is reachable through the server, streaming and
   }
 });
 
+Deno.test("server: both upstream clients (own HTTP/1.1, fetch) serve every provider the same way, on kept-alive connections", async () => {
+  for (const upstreamClient of ["http1", "fetch"] as const) {
+    await using server = await startTestServer({ config: { upstreamClient } });
+    assert.equal(server.app.context.upstreams.kind, upstreamClient);
+    const client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });
+    for (const route of ["openai", "anthropic", "gemini", "mistral", "gateway"]) {
+      for (let i = 0; i < 2; i++) {
+        const data = await client.chat.completions.create({
+          model: route,
+          messages: [{ role: "user", content: `Hi ${route} ${i}` }],
+        });
+        assert.match(data.choices[0].message.content ?? "", new RegExp(`Hi ${route} ${i}`));
+        const stream = await client.chat.completions.create({
+          model: route,
+          stream: true,
+          messages: [{ role: "user", content: `Stream ${route} ${i}` }],
+        });
+        let text = "";
+        for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+        assert.match(text, new RegExp(`Stream ${route} ${i}`), `${upstreamClient} ${route}`);
+      }
+    }
+    if (upstreamClient === "http1") {
+      // Four requests per simulator, one connection each: streams too give theirs back.
+      const sims = Object.values(server.fleet.sims);
+      const connections = sims.reduce((sum, sim) => sum + sim.connections, 0);
+      assert.ok(connections <= sims.length + 1, `${connections} connections`);
+    }
+  }
+});
+
 Deno.test("server: tool calls come back in OpenAI's shape from every provider", async () => {
   await using server = await startTestServer();
   const client = new OpenAI({ baseURL: server.baseURL, apiKey: "unused", maxRetries: 0 });

@@ -217,6 +217,17 @@ Deno.test({
         (s) => s.parentSpanId === attempt.spanId && s.service === "switchyard",
         "fetch span",
       );
+      // Switchyard's own HTTP client span (Deno instruments only fetch), per the HTTP conventions.
+      assert.equal(fetchSpan.name, "POST");
+      assert.equal(fetchSpan.kind, 3, "CLIENT");
+      assert.equal(fetchSpan.attributes["http.request.method"], "POST");
+      assert.equal(fetchSpan.attributes["http.response.status_code"], 200);
+      assert.equal(fetchSpan.attributes["server.address"], "127.0.0.1");
+      assert.match(
+        String(fetchSpan.attributes["url.full"]),
+        /^http:\/\/127\.0\.0\.1:\d+\/.*chat\/completions$/,
+      );
+      assert.ok(fetchSpan.start >= attempt.start && fetchSpan.end <= attempt.end);
       const simServer = one(
         d,
         (s) => s.service === "simulated-openai" && s.name.startsWith("simulate "),

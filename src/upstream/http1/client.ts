@@ -1,0 +1,285 @@
+/**
+ * Switchyard's upstream HTTP client: HTTP/1.1 over kept-alive TCP or TLS connections, pooled per
+ * origin. It exists because `fetch` is the largest single cost of a routed request: measured on
+ * this 2-core machine (2026-11-25) against a local OpenAI-style mock, one small completion costs
+ * ~65 µs of the caller's CPU through Deno's `fetch` and ~11 µs through this client, and a bare
+ * Deno proxy serves ~15k req/s with `fetch` against ~42k with a client like this one.
+ *
+ * What it does, as undici and Go's transport do: one request at a time per connection (no
+ * pipelining); a connection returns to its origin's pool only after its body was read to the end
+ * with the framing intact; idle connections expire; a request whose reused connection turns out
+ * to have been closed while idle (no response byte came back) is sent once more on a fresh one.
+ * That retry is what every client with a connection pool does for stale sockets; LLM SDKs also
+ * retry such connection errors themselves.
+ *
+ * What it leaves to `fetch` (see transport.ts): proxies (`HTTPS_PROXY` …), HTTP/2, redirects.
+ */
+import { Http1Connection, HttpConnectionError } from "./connection.ts";
+import type { BodyReader } from "./connection.ts";
+import { HttpProtocolError, requestHead, type ResponseHead } from "./head.ts";
+
+export interface Http1ClientOptions {
+  /** Idle connections kept per origin; more are closed when released. */
+  maxIdlePerOrigin?: number;
+  /** An idle connection older than this is closed instead of reused. */
+  idleTimeoutMs?: number;
+}
+
+export interface Http1RequestInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+/** Where a URL's requests go, parsed once per distinct URL. */
+interface Endpoint {
+  pool: OriginPool;
+  /** Path and query, the request target. */
+  target: string;
+}
+
+interface OriginPool {
+  hostname: string;
+  port: number;
+  tls: boolean;
+  /** `host` header value. */
+  authority: string;
+  /** Most recently used last: the warmest connection is reused first. */
+  idle: Http1Connection[];
+}
+
+/** Counters for tests and diagnostics. */
+export interface Http1ClientStats {
+  /** Connections opened. */
+  connects: number;
+  /** Requests sent on a connection that had carried one before. */
+  reuses: number;
+  /** Requests sent again after a reused connection turned out to be closed. */
+  staleRetries: number;
+}
+
+const encoder = new TextEncoder();
+
+export class Http1Client {
+  readonly stats: Http1ClientStats = { connects: 0, reuses: 0, staleRetries: 0 };
+  readonly #maxIdle: number;
+  readonly #idleTimeoutMs: number;
+  readonly #pools = new Map<string, OriginPool>();
+  readonly #endpoints = new Map<string, Endpoint>();
+  /** Connections carrying a request, so `close()` can end them too. */
+  readonly #busy = new Set<Http1Connection>();
+
+  constructor(options: Http1ClientOptions = {}) {
+    this.#maxIdle = options.maxIdlePerOrigin ?? 256;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  }
+
+  /** Sends one request; resolves with the response head, the body to be read from it. */
+  async request(url: string, init: Http1RequestInit): Promise<Http1Response> {
+    const endpoint = this.#endpoint(url);
+    const pool = endpoint.pool;
+    const body = init.body ?? "";
+    const signal = init.signal;
+    // Head and body go out in one write (one packet for a small request). The head is checked
+    // for values that could split it.
+    const payload = encoder.encode(body);
+    const head = encoder.encode(
+      requestHead(init.method, endpoint.target, pool.authority, init.headers, payload.length),
+    );
+    const bytes = new Uint8Array(head.length + payload.length);
+    bytes.set(head);
+    bytes.set(payload, head.length);
+    signal?.throwIfAborted();
+    for (let tries = 0;; tries++) {
+      const connection = this.#idleConnection(pool) ?? await this.#connect(pool, signal);
+      const reused = connection.uses > 0;
+      if (reused) this.stats.reuses++;
+      connection.uses++;
+      this.#busy.add(connection);
+      const onAbort = () => this.#discard(connection);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        await connection.write(bytes);
+        const head = await connection.readHead();
+        return new Http1Response(head, connection, (reusable) => {
+          signal?.removeEventListener("abort", onAbort);
+          this.#release(pool, connection, reusable && head.keepAlive);
+        });
+      } catch (error) {
+        signal?.removeEventListener("abort", onAbort);
+        this.#discard(connection);
+        if (signal?.aborted) throw signal.reason;
+        // A kept-alive connection the server had closed: nothing was answered, send it again.
+        if (
+          reused && tries === 0 && error instanceof HttpConnectionError && error.phase === "idle"
+        ) {
+          this.stats.staleRetries++;
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Closes every connection, idle or busy. The client can still be used afterwards. */
+  close(): void {
+    for (const pool of this.#pools.values()) {
+      for (const connection of pool.idle) connection.close();
+      pool.idle.length = 0;
+    }
+    for (const connection of this.#busy) connection.close();
+    this.#busy.clear();
+  }
+
+  /** Idle connections across every origin (for tests). */
+  get idleCount(): number {
+    let count = 0;
+    for (const pool of this.#pools.values()) count += pool.idle.length;
+    return count;
+  }
+
+  #endpoint(url: string): Endpoint {
+    let endpoint = this.#endpoints.get(url);
+    if (endpoint) return endpoint;
+    const parsed = new URL(url);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new TypeError(`Unsupported upstream URL scheme: ${parsed.protocol}`);
+    }
+    const tls = parsed.protocol === "https:";
+    const port = Number(parsed.port || (tls ? 443 : 80));
+    // URL keeps brackets around IPv6 hosts; sockets want the bare address.
+    const hostname = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+    const origin = `${parsed.protocol}//${parsed.host}`;
+    let pool = this.#pools.get(origin);
+    if (!pool) {
+      pool = { hostname, port, tls, authority: parsed.host, idle: [] };
+      this.#pools.set(origin, pool);
+    }
+    endpoint = { pool, target: `${parsed.pathname}${parsed.search}` };
+    // Request URLs come from a policy's routes: a handful. Bound the map all the same.
+    if (this.#endpoints.size >= 1024) this.#endpoints.clear();
+    this.#endpoints.set(url, endpoint);
+    return endpoint;
+  }
+
+  #idleConnection(pool: OriginPool): Http1Connection | undefined {
+    const now = performance.now();
+    while (pool.idle.length > 0) {
+      const connection = pool.idle.pop()!;
+      if (now - connection.idleSince < this.#idleTimeoutMs && !connection.closed) {
+        return connection;
+      }
+      connection.close();
+    }
+    return undefined;
+  }
+
+  async #connect(pool: OriginPool, signal: AbortSignal | undefined): Promise<Http1Connection> {
+    this.stats.connects++;
+    let socket: Deno.Conn;
+    try {
+      if (pool.tls) {
+        const connecting = Deno.connectTls({
+          hostname: pool.hostname,
+          port: pool.port,
+          alpnProtocols: ["http/1.1"],
+        });
+        socket = await abortable(connecting, signal);
+      } else {
+        socket = await Deno.connect({ hostname: pool.hostname, port: pool.port, signal });
+      }
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw new HttpConnectionError(
+        `Cannot connect to ${pool.authority}: ${error instanceof Error ? error.message : error}`,
+        "connect",
+        { cause: error },
+      );
+    }
+    return new Http1Connection(socket);
+  }
+
+  #release(pool: OriginPool, connection: Http1Connection, reusable: boolean): void {
+    this.#busy.delete(connection);
+    if (!reusable || connection.closed || pool.idle.length >= this.#maxIdle) {
+      connection.close();
+      return;
+    }
+    connection.idleSince = performance.now();
+    pool.idle.push(connection);
+  }
+
+  #discard(connection: Http1Connection): void {
+    this.#busy.delete(connection);
+    connection.close();
+  }
+}
+
+/** A response whose head has arrived. */
+export class Http1Response {
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  /** Null when the response has no body (204, 304, `content-length: 0`). */
+  readonly body: BodyReader | null;
+  readonly #head: ResponseHead;
+  #headers: Headers | undefined;
+
+  constructor(head: ResponseHead, connection: Http1Connection, onEnd: (reusable: boolean) => void) {
+    this.#head = head;
+    this.status = head.status;
+    this.statusText = head.statusText;
+    this.ok = head.status >= 200 && head.status < 300;
+    const reader = connection.body(head.framing, onEnd);
+    this.body = reader.ended ? null : reader;
+    if (head.contentEncoding !== undefined) {
+      // Switchyard sends no accept-encoding, so a coded body is the upstream's error.
+      reader.cancel();
+      throw new HttpProtocolError(
+        `The upstream sent a body with content-encoding ${head.contentEncoding} though none was accepted`,
+      );
+    }
+  }
+
+  /** The header fields as a `Headers` (built on first use: only error handling reads them). */
+  get headers(): Headers {
+    return this.#headers ??= new Headers(this.#head.fields);
+  }
+
+  /** Reads the whole body as UTF-8 text. */
+  async text(): Promise<string> {
+    if (!this.body) return "";
+    const decoder = new TextDecoder();
+    let text = "";
+    while (true) {
+      const bytes = await this.body.read();
+      if (!bytes) return text + decoder.decode();
+      text += decoder.decode(bytes, { stream: true });
+    }
+  }
+}
+
+/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function abortable<T extends Deno.Conn>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason);
+      // The connection may still open: close it when it does.
+      promise.then((socket) => socket.close(), () => {});
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) value.close();
+        else resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
