@@ -92,10 +92,12 @@ export class Http1Client {
     bytes.set(payload, head.length);
     signal?.throwIfAborted();
     for (let tries = 0;; tries++) {
-      const connection = this.#idleConnection(pool) ?? await this.#connect(pool, signal);
+      // The retry after a stale connection opens a fresh one: the other idle connections of the
+      // origin have likely been closed by the same keep-alive timeout.
+      const connection = (tries === 0 ? this.#idleConnection(pool) : undefined) ??
+        await this.#connect(pool, signal);
       const reused = connection.uses > 0;
       if (reused) this.stats.reuses++;
-      connection.uses++;
       this.#busy.add(connection);
       const onAbort = () => this.#discard(connection);
       signal?.addEventListener("abort", onAbort, { once: true });

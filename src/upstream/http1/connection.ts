@@ -37,7 +37,7 @@ const headDecoder = new TextDecoder();
 
 export class Http1Connection {
   readonly socket: Deno.Conn;
-  /** Requests this connection has carried (a reused connection may be stale). */
+  /** Requests written on this connection, the current one included. */
   uses = 0;
   /** `performance.now()` when it last went idle. */
   idleSince = 0;
@@ -61,8 +61,14 @@ export class Http1Connection {
     }
   }
 
-  /** Writes all of `bytes` (a socket write may take only part). */
+  /** True while the current request is not the connection's first (it may have gone stale). */
+  get reused(): boolean {
+    return this.uses > 1;
+  }
+
+  /** Writes a request: all of `bytes` (a socket write may take only part). */
   async write(bytes: Uint8Array): Promise<void> {
+    this.uses++;
     let written = 0;
     try {
       while (written < bytes.length) {
@@ -71,7 +77,7 @@ export class Http1Connection {
     } catch (error) {
       throw new HttpConnectionError(
         `Writing the request failed: ${messageOf(error)}`,
-        this.uses > 0 && written === 0 ? "idle" : "head",
+        this.reused && written === 0 ? "idle" : "head",
         { cause: error },
       );
     }
@@ -100,7 +106,7 @@ export class Http1Connection {
         if (n === null) {
           throw new HttpConnectionError(
             "The upstream closed the connection before a response",
-            !received && this.uses > 0 ? "idle" : "head",
+            !received && this.reused ? "idle" : "head",
           );
         }
         received = true;
@@ -149,7 +155,7 @@ export class Http1Connection {
     } catch (error) {
       throw new HttpConnectionError(
         `Reading the response failed: ${messageOf(error)}`,
-        phase === "idle" && this.uses === 0 ? "head" : phase,
+        phase === "idle" && !this.reused ? "head" : phase,
         { cause: error },
       );
     }

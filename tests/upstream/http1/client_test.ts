@@ -234,6 +234,32 @@ Deno.test("http1 client: a kept-alive connection the server closed while idle is
   }
 });
 
+Deno.test("http1 client: when every idle connection went stale, the one retry opens a fresh connection", async () => {
+  let answered = 0;
+  let bothIn!: () => void;
+  const together = new Promise<void>((resolve) => bothIn = resolve);
+  await using server = scriptedServer(async (io) => {
+    if (!await io.next()) return;
+    if (++answered === 2) bothIn();
+    await together; // two requests in flight: two connections
+    await io.write(json('{"n":1}'));
+    if (answered <= 2) io.close(); // then both are closed while idle
+    else await io.next();
+  });
+  const client = new Http1Client();
+  try {
+    const first = await Promise.all([post(client, server.url), post(client, server.url)]);
+    await Promise.all(first.map((response) => response.text()));
+    assert.equal(client.idleCount, 2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await (await post(client, server.url)).text(), '{"n":1}');
+    assert.equal(client.stats.staleRetries, 1);
+    assert.equal(client.stats.connects, 3);
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("http1 client: connection: close, bytes past the body and an early end are never reused", async () => {
   await using server = scriptedServer(async (io, index) => {
     if (!await io.next()) return;
