@@ -144,6 +144,14 @@ Deno.test("head: framing and reuse follow RFC 9112", () => {
     "gzip",
   );
   assert.equal(head("HTTP/1.1 200\r\nContent-Length: 1").statusText, "");
+  // Every field, in order, when asked for (error handling reads retry-after and friends).
+  assert.deepEqual(
+    head(
+      "HTTP/1.1 429 Too Many\r\nRetry-After: 2\r\nX-RateLimit-Remaining:  0 \r\nContent-Length: 1",
+    )
+      .fields,
+    [["retry-after", "2"], ["x-ratelimit-remaining", "0"], ["content-length", "1"]],
+  );
 });
 
 Deno.test("head: a response that breaks the rules is a protocol error", () => {
@@ -157,6 +165,8 @@ Deno.test("head: a response that breaks the rules is a protocol error", () => {
       "HTTP/1.1 200 OK\r\nContent-Length: 5, 6",
       "HTTP/1.1 200 OK\r\nContent-Length: -1",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked",
+      "HTTP/1.1 200 OK\r\nContent-Length : 5",
+      "HTTP/1.1 200 OK\r\nX-Other\t: 5",
     ]
   ) {
     assert.throws(() => parseResponseHead(bad), HttpProtocolError, JSON.stringify(bad));
