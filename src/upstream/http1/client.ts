@@ -236,7 +236,7 @@ export class Http1Response {
     const reader = connection.body(head.framing, onEnd);
     this.body = reader.ended ? null : reader;
     if (head.contentEncoding !== undefined) {
-      // Switchyard sends no accept-encoding, so a coded body is the upstream's error.
+      // The request asked for identity (accept-encoding), so a coded body is the upstream's error.
       reader.cancel();
       throw new HttpProtocolError(
         `The upstream sent a body with content-encoding ${head.contentEncoding} though none was accepted`,

@@ -49,7 +49,8 @@ export function requestHead(
     if (!FIELD_VALUE.test(value)) throw new HttpProtocolError(`Invalid value for header ${name}`);
     head += `${name}: ${value}\r\n`;
   }
-  return `${head}content-length: ${contentLength}\r\n\r\n`;
+  // Without accept-encoding any coding would be acceptable (RFC 9110 §12.5.3); ask for none.
+  return `${head}accept-encoding: identity\r\ncontent-length: ${contentLength}\r\n\r\n`;
 }
 
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;

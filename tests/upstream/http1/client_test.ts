@@ -300,6 +300,7 @@ Deno.test("http1 client: a malformed response is a protocol error; no server is 
   try {
     const response = await post(client, server.url);
     await assert.rejects(response.text(), HttpProtocolError);
+    assert.match(server.requests[0].head, /\r\naccept-encoding: identity\r\n/);
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (listener.addr as Deno.NetAddr).port;
     listener.close();
@@ -307,6 +308,21 @@ Deno.test("http1 client: a malformed response is a protocol error; no server is 
       post(client, `http://127.0.0.1:${port}/v1`),
       (error) => error instanceof HttpConnectionError && error.phase === "connect",
     );
+  } finally {
+    client.close();
+  }
+});
+
+Deno.test("http1 client: a compressed body, though identity was asked for, is refused and its connection dropped", async () => {
+  await using server = scriptedServer(async (io) => {
+    if (!await io.next()) return;
+    await io.write(json("xxxx").replace("\r\n\r\n", "\r\ncontent-encoding: gzip\r\n\r\n"));
+    await io.next();
+  });
+  const client = new Http1Client();
+  try {
+    await assert.rejects(post(client, server.url), /content-encoding gzip/);
+    assert.equal(client.idleCount, 0);
   } finally {
     client.close();
   }

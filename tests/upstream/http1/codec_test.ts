@@ -181,7 +181,8 @@ Deno.test("request head: names and values that could split the head are refused"
   assert.equal(
     text,
     "POST /v1/chat/completions HTTP/1.1\r\nhost: api.example.com\r\n" +
-      "content-type: application/json\r\nauthorization: Bearer k\r\ncontent-length: 42\r\n\r\n",
+      "content-type: application/json\r\nauthorization: Bearer k\r\naccept-encoding: identity\r\n" +
+      "content-length: 42\r\n\r\n",
   );
   assert.throws(
     () => requestHead("POST", "/", "h", { "x-request-id": "a\r\nx-evil: 1" }, 0),
