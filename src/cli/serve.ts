@@ -12,6 +12,7 @@ import { createApp } from "../server/app.ts";
 import { type SimulatorFleet, spawnFleet } from "../sim/spawn.ts";
 import { EXIT, UsageError } from "./exit.ts";
 import type { ActivePolicy } from "../routing/runtime.ts";
+import type { UpstreamClient } from "../upstream/transport.ts";
 
 /** Where telemetry goes, from the standard OTEL_* variables. */
 function telemetryLine(): string {
@@ -24,8 +25,13 @@ function telemetryLine(): string {
   return `OTLP ${protocol} → ${endpoint} as service "${service}"`;
 }
 
-/** The start-up banner: address, policy, each route live or simulated, telemetry. */
-export function banner(address: string, active: ActivePolicy, watching: boolean): string {
+/** The start-up banner: address, policy, each route live or simulated, upstream client, telemetry. */
+export function banner(
+  address: string,
+  active: ActivePolicy,
+  watching: boolean,
+  upstreams: UpstreamClient["kind"] = "http1",
+): string {
   const p = active.policy;
   const routes = Object.values(active.routes);
   const width = Math.max(...routes.map((r) => r.route.name.length));
@@ -45,6 +51,11 @@ export function banner(address: string, active: ActivePolicy, watching: boolean)
         r.route.via.padEnd(7)
       }  ${r.route.provider.padEnd(10)}  ${r.route.model.padEnd(modelWidth)}  ${state}`;
     }),
+    `upstream   ${
+      upstreams === "http1"
+        ? "own HTTP/1.1 client, kept-alive connections"
+        : "fetch (--upstream-client fetch, or a proxy variable is set)"
+    }`,
     `telemetry  ${telemetryLine()}`,
   ];
   return lines.join("\n");
@@ -75,7 +86,12 @@ export async function serve(args: string[]): Promise<number> {
       port: config.port,
       onListen: ({ hostname, port }) => {
         const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        console.log(banner(`http://${host}:${port}`, app.context.policies.current, config.watch));
+        console.log(banner(
+          `http://${host}:${port}`,
+          app.context.policies.current,
+          config.watch,
+          app.context.upstreams.kind,
+        ));
       },
     }, (request) => app.fetch(request));
 

@@ -176,6 +176,7 @@ Deno.test("shutdown: the banner lists the address, the policy, each route live o
   );
   assert.match(routeLine("gateway") ?? "", /gateway +openrouter +openai\/gpt-4o-mini +simulated/);
   assert.match(routeLine("held") ?? "", new RegExp(`live → ${upstream.origin}/v1$`));
+  assert.match(banner, /^upstream +own HTTP\/1\.1 client, kept-alive connections$/m);
   assert.match(banner, /^telemetry +off \(set OTEL_DENO=true/m);
 
   server.kill("SIGINT");
