@@ -69,6 +69,8 @@ export class Http1Client {
   readonly #endpoints = new Map<string, Endpoint>();
   /** Connections carrying a request, so `close()` can end them too. */
   readonly #busy = new Set<Http1Connection>();
+  /** Closes expired idle connections; runs only while some are idle, and never holds the process. */
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: Http1ClientOptions = {}) {
     this.#maxIdle = options.maxIdlePerOrigin ?? 256;
@@ -126,6 +128,7 @@ export class Http1Client {
 
   /** Closes every connection, idle or busy. The client can still be used afterwards. */
   close(): void {
+    this.#stopSweeping();
     for (const pool of this.#pools.values()) {
       for (const connection of pool.idle) connection.close();
       pool.idle.length = 0;
@@ -210,6 +213,33 @@ export class Http1Client {
     }
     connection.idleSince = performance.now();
     pool.idle.push(connection);
+    if (this.#sweeper === undefined) {
+      this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, this.#idleTimeoutMs / 4));
+      Deno.unrefTimer(this.#sweeper);
+    }
+  }
+
+  /**
+   * Closes idle connections past the idle timeout, oldest first. Connections the server closed
+   * meanwhile are among them: their sockets would otherwise linger until the next request.
+   */
+  #sweep(): void {
+    const expired = performance.now() - this.#idleTimeoutMs;
+    let idle = 0;
+    for (const pool of this.#pools.values()) {
+      let stale = 0;
+      while (stale < pool.idle.length && pool.idle[stale].idleSince <= expired) {
+        pool.idle[stale++].close();
+      }
+      if (stale > 0) pool.idle.splice(0, stale);
+      idle += pool.idle.length;
+    }
+    if (idle === 0) this.#stopSweeping();
+  }
+
+  #stopSweeping(): void {
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   #discard(connection: Http1Connection): void {

@@ -260,6 +260,31 @@ Deno.test("http1 client: when every idle connection went stale, the one retry op
   }
 });
 
+Deno.test("http1 client: idle connections past the idle timeout are closed without another request", async () => {
+  let closedByClient!: () => void;
+  const closed = new Promise<void>((resolve) => closedByClient = resolve);
+  await using server = scriptedServer(async (io) => {
+    if (!await io.next()) return;
+    await io.write(json("{}"));
+    if (await io.next() === null) closedByClient(); // the client hung up, unprompted
+  });
+  const client = new Http1Client({ idleTimeoutMs: 60 });
+  try {
+    await (await post(client, server.url)).text();
+    assert.equal(client.idleCount, 1);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const inTime = await Promise.race([
+      closed.then(() => true),
+      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 2_000)),
+    ]);
+    clearTimeout(timer);
+    assert.ok(inTime, "the idle connection was closed within 2 s");
+    assert.equal(client.idleCount, 0);
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("http1 client: connection: close, bytes past the body and an early end are never reused", async () => {
   await using server = scriptedServer(async (io, index) => {
     if (!await io.next()) return;
