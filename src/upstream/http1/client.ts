@@ -86,12 +86,12 @@ export class Http1Client {
     // Head and body go out in one write (one packet for a small request). The head is checked
     // for values that could split it.
     const payload = encoder.encode(body);
-    const head = encoder.encode(
+    const requestBytes = encoder.encode(
       requestHead(init.method, endpoint.target, pool.authority, init.headers, payload.length),
     );
-    const bytes = new Uint8Array(head.length + payload.length);
-    bytes.set(head);
-    bytes.set(payload, head.length);
+    const bytes = new Uint8Array(requestBytes.length + payload.length);
+    bytes.set(requestBytes);
+    bytes.set(payload, requestBytes.length);
     signal?.throwIfAborted();
     for (let tries = 0;; tries++) {
       // The retry after a stale connection opens a fresh one: the other idle connections of the
