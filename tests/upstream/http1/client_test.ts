@@ -150,6 +150,33 @@ Deno.test("http1 client: sequential requests share one kept-alive connection (De
   }
 });
 
+Deno.test("http1 client: a multi-megabyte request and response cross intact (partial writes, many reads)", async () => {
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      const text = await req.text();
+      return new Response(
+        `${text.length}:${text.slice(0, 8)}:${text.slice(-8)}:${"é".repeat(1_000_000)}`,
+      );
+    },
+  );
+  const client = new Http1Client();
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/v1/chat/completions`;
+    const body = `{"p":"${"ab😀".repeat(600_000)}"}`;
+    const response = await post(client, url, body);
+    const text = await response.text();
+    assert.equal(
+      text,
+      `${body.length}:${body.slice(0, 8)}:${body.slice(-8)}:${"é".repeat(1_000_000)}`,
+    );
+    assert.equal(await (await post(client, url, "{}")).text(), `2:{}:{}:${"é".repeat(1_000_000)}`);
+    assert.equal(client.stats.connects, 1);
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("http1 client: a streamed body arrives read by read, as the server writes it", async () => {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => release = resolve);
