@@ -26,6 +26,7 @@ import { ShadowStats } from "./decision_log.ts";
 import { activeTraceId, nameServerSpan } from "../telemetry/spans.ts";
 import { telemetryActive } from "../telemetry/active.ts";
 import { GatewayStatsFetcher, type StatsTimings } from "../telemetry/gateway_stats.ts";
+import { observeUpstreamConnections } from "../telemetry/metrics.ts";
 
 export interface AppOptions {
   config: Config;
@@ -96,6 +97,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     draining: false,
     refreshHealth: healthRefresher(health),
   };
+  const upstreams = ctx.upstreams;
+  if (upstreams.connections) observeUpstreamConnections(() => upstreams.connections!());
   if (config.watch) policies.watch();
   // Optimize the request path before the first client (and again for each new policy).
   if (config.warmUp) {

@@ -167,6 +167,36 @@ export function observeDecisionLogFailures(writeErrors: () => number): void {
   }).addCallback((result) => result.observe(writeErrors()));
 }
 
+/** One origin's connections, as the upstream client reports them. */
+export interface OriginConnections {
+  address: string;
+  port: number;
+  active: number;
+  idle: number;
+}
+
+/**
+ * Reports the upstream client's open connections per origin and state, read when metrics are
+ * collected: nothing is recorded per request.
+ */
+export function observeUpstreamConnections(read: () => OriginConnections[]): void {
+  if (!telemetryActive()) return;
+  meter.createObservableUpDownCounter(METRIC.openConnections, {
+    description: "Open upstream connections of Switchyard's HTTP/1.1 client, by state",
+    unit: "{connection}",
+  }).addCallback((result) => {
+    for (const origin of read()) {
+      for (const state of ["active", "idle"] as const) {
+        result.observe(origin[state], {
+          "http.connection.state": state,
+          [ATTR.serverAddress]: origin.address,
+          [ATTR.serverPort]: origin.port,
+        });
+      }
+    }
+  });
+}
+
 /** Counts a request served by a fallback. */
 export function recordFallback(from: string, to: string): void {
   if (!telemetryActive()) return;

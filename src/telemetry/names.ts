@@ -94,4 +94,6 @@ export const METRIC = {
   cost: "switchyard.cost",
   shadowDecisions: "switchyard.shadow.decisions",
   decisionLogFailures: "switchyard.decision_log.failures",
+  /** Upstream connections of Switchyard's own client, by state (HTTP semantic conventions). */
+  openConnections: "http.client.open_connections",
 } as const;

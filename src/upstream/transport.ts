@@ -48,6 +48,8 @@ export interface UpstreamClient {
   send(url: string, init: UpstreamSendInit): Promise<UpstreamResponse>;
   /** Closes pooled connections (at shutdown). */
   close(): void;
+  /** Open connections per origin (the own client only; `fetch` does not tell). */
+  connections?(): { address: string; port: number; active: number; idle: number }[];
 }
 
 /** Environment variables that make `fetch` go through a proxy (Deno reads both cases). */
@@ -80,6 +82,7 @@ export function http1Client(client: Http1Client): UpstreamClient {
       return telemetryActive() ? traceHttpRequest(url, init.headers, send) : send(init.headers);
     },
     close: () => client.close(),
+    connections: () => client.connections(),
   };
 }
 

@@ -121,7 +121,14 @@ export function startReceiver(): Receiver {
             for (const m of sm.metrics ?? []) {
               if (m.name !== name) continue;
               const data = m.histogram ?? m.sum ?? m.gauge;
-              for (const point of data?.dataPoints ?? []) points.push(attributes(point.attributes));
+              for (const point of data?.dataPoints ?? []) {
+                // A sum's or gauge's value rides along as `@value` (histograms have none).
+                const value = point.asInt ?? point.asDouble;
+                points.push({
+                  ...attributes(point.attributes),
+                  ...(value === undefined ? {} : { "@value": Number(value) }),
+                });
+              }
             }
           }
         }

@@ -112,6 +112,8 @@ Deno.test({
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_SERVICE_NAME: "switchyard",
+        // Observable metrics (open connections) are read at periodic exports, not at exit.
+        OTEL_METRIC_EXPORT_INTERVAL: "250",
         SWITCHYARD_SIM_LATENCY_SCALE: "0.02",
         SWITCHYARD_GATEWAY_STATS_DELAY_MS: "50",
         TEST_LOCAL_KEY: SECRET_KEY,
@@ -146,6 +148,15 @@ Deno.test({
       const localCall = await post("local", {});
       assert.equal(direct.traceId, callerTrace, "the caller's trace continues");
       assert.match(streamed.text, /data: \[DONE\]/);
+      // The connection metric is observed at a periodic export (Deno's exit flush skips
+      // observable instruments): wait for one that saw the kept-alive connections.
+      const idleSeen = () =>
+        receiver.metricPoints("http.client.open_connections").some((p) =>
+          p["http.connection.state"] === "idle" && Number(p["@value"]) >= 1
+        );
+      for (let waited = 0; !idleSeen() && waited < 5_000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
 
       // Stop the server (and its simulators): every process flushes its telemetry on exit.
       child.kill("SIGTERM");
@@ -318,10 +329,20 @@ Deno.test({
           "gen_ai.client.token.usage",
           "switchyard.decision.duration",
           "switchyard.overhead.duration",
+          "http.client.open_connections",
         ]
       ) {
-        assert.ok(metrics.has(name), `metric ${name}`);
+        assert.ok(metrics.has(name), `metric ${name} in ${[...metrics].join(", ")}`);
       }
+      // The upstream client's connections, by state and origin: the simulator's stay open idle.
+      const connections = receiver.metricPoints("http.client.open_connections");
+      assert.ok(
+        connections.some((p) =>
+          p["http.connection.state"] === "idle" && p["server.address"] === "127.0.0.1" &&
+          Number(p["@value"]) >= 1
+        ),
+        JSON.stringify(connections),
+      );
       // Token usage is split by token type, each point carrying its route's attributes.
       const usage = receiver.metricPoints("gen_ai.client.token.usage")
         .filter((p) => p["switchyard.route"] === "direct");

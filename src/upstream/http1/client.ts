@@ -67,8 +67,8 @@ export class Http1Client {
   readonly #idleTimeoutMs: number;
   readonly #pools = new Map<string, OriginPool>();
   readonly #endpoints = new Map<string, Endpoint>();
-  /** Connections carrying a request, so `close()` can end them too. */
-  readonly #busy = new Set<Http1Connection>();
+  /** Connections carrying a request, with their pool, so `close()` can end them too. */
+  readonly #busy = new Map<Http1Connection, OriginPool>();
   /** Closes expired idle connections; runs only while some are idle, and never holds the process. */
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
@@ -100,7 +100,7 @@ export class Http1Client {
         await this.#connect(pool, signal);
       const reused = connection.uses > 0;
       if (reused) this.stats.reuses++;
-      this.#busy.add(connection);
+      this.#busy.set(connection, pool);
       const onAbort = () => this.#discard(connection);
       signal?.addEventListener("abort", onAbort, { once: true });
       try {
@@ -133,8 +133,20 @@ export class Http1Client {
       for (const connection of pool.idle) connection.close();
       pool.idle.length = 0;
     }
-    for (const connection of this.#busy) connection.close();
+    for (const connection of this.#busy.keys()) connection.close();
     this.#busy.clear();
+  }
+
+  /** Open connections per origin, carrying a request or idle (read for metrics, not per request). */
+  connections(): { address: string; port: number; active: number; idle: number }[] {
+    const active = new Map<OriginPool, number>();
+    for (const pool of this.#busy.values()) active.set(pool, (active.get(pool) ?? 0) + 1);
+    return [...this.#pools.values()].map((pool) => ({
+      address: pool.hostname,
+      port: pool.port,
+      active: active.get(pool) ?? 0,
+      idle: pool.idle.length,
+    }));
   }
 
   /** Idle connections across every origin (for tests). */

@@ -145,6 +145,13 @@ Deno.test("http1 client: sequential requests share one kept-alive connection (De
     assert.equal(client.stats.reuses, 19);
     assert.equal(seen[0], "POST /v1/chat/completions r1");
     assert.equal(client.idleCount, 1);
+    // What the connection metric reads: one idle connection; one active while a body is unread.
+    const origin = { address: "127.0.0.1", port: server.addr.port };
+    assert.deepEqual(client.connections(), [{ ...origin, active: 0, idle: 1 }]);
+    const open = await post(client, url, "{}");
+    assert.deepEqual(client.connections(), [{ ...origin, active: 1, idle: 0 }]);
+    await open.text();
+    assert.deepEqual(client.connections(), [{ ...origin, active: 0, idle: 1 }]);
   } finally {
     client.close();
   }
