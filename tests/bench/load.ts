@@ -23,6 +23,7 @@ import type { Options } from "./options.ts";
 const DESCRIPTIONS: Record<TargetName, string> = {
   direct: "the mock upstream alone: the baseline every *added* figure is relative to",
   passthrough: "bare Deno proxy: Deno.serve, read body, JSON.parse, fetch the mock, stream back",
+  "passthrough-http1": "the same proxy on Switchyard's own HTTP/1.1 client instead of fetch",
   switchyard: "Switchyard on policies/bench.yaml, tracing off (OTEL_DENO unset)",
   "switchyard-otel": "the same with OTEL_DENO=true, exporting OTLP/HTTP to a local sink",
 };
@@ -45,6 +46,14 @@ async function startTargets(options: Options, servers: Server[], runDir: string)
     wants("passthrough")
       ? startHelper("passthrough", "passthrough.ts", ["--upstream", upstream]).then(track)
       : undefined,
+    wants("passthrough-http1")
+      ? startHelper("passthrough-http1", "passthrough.ts", [
+        "--upstream",
+        upstream,
+        "--client",
+        "http1",
+      ]).then(track)
+      : undefined,
     wants("switchyard")
       ? startSwitchyard({ name: "switchyard", runDir, upstream }).then(track)
       : undefined,
@@ -53,18 +62,20 @@ async function startTargets(options: Options, servers: Server[], runDir: string)
       : undefined,
   ]);
   for (const s of started) if (s.status === "rejected") throw s.reason;
-  const [passthrough, switchyard, switchyardOtel] = started.map((s) =>
+  const [passthrough, passthroughHttp1, switchyard, switchyardOtel] = started.map((s) =>
     s.status === "fulfilled" ? s.value : undefined
   );
   const ports: PerTarget<number> = {
     direct: mock.port,
     passthrough: passthrough?.port,
+    "passthrough-http1": passthroughHttp1?.port,
     switchyard: switchyard?.port,
     "switchyard-otel": switchyardOtel?.port,
   };
   const pids: PerTarget<number> = {
     direct: mock.pid,
     passthrough: passthrough?.pid,
+    "passthrough-http1": passthroughHttp1?.pid,
     switchyard: switchyard?.pid,
     "switchyard-otel": switchyardOtel?.pid,
   };

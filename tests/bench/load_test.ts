@@ -37,6 +37,7 @@ Deno.test("load benchmark: a tiny quick run measures every target in every phase
         "--stream-warmup=2",
         "--phases=fixed,max,stream,memory",
         "--memory-requests=200,1000",
+        `--targets=${TARGETS.join(",")}`,
         `--out=${out}`,
       ],
       cwd: ROOT,

@@ -5,9 +5,26 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
-/** Every target the benchmark knows, in their default order. */
-export const TARGETS = ["direct", "passthrough", "switchyard", "switchyard-otel"] as const;
+/** Every target the benchmark knows, in their order. */
+export const TARGETS = [
+  "direct",
+  "passthrough",
+  "passthrough-http1",
+  "switchyard",
+  "switchyard-otel",
+] as const;
 export type TargetName = typeof TARGETS[number];
+
+/**
+ * The targets of a run by default: the issue's comparison. `passthrough-http1` (the same bare
+ * proxy on Switchyard's own HTTP/1.1 client) is asked for by name.
+ */
+export const DEFAULT_TARGETS: readonly TargetName[] = [
+  "direct",
+  "passthrough",
+  "switchyard",
+  "switchyard-otel",
+];
 
 /** Every phase; `fixed` runs once per rate. */
 export const PHASES = ["fixed", "max", "stream", "memory"] as const;
@@ -59,7 +76,7 @@ const SETTINGS: Record<string, { env: string; full: string; quick?: string }> = 
   connections: { env: "BENCH_CONNECTIONS", full: "32" },
   "max-in-flight": { env: "BENCH_MAX_IN_FLIGHT", full: "256" },
   "memory-requests": { env: "BENCH_MEMORY_REQUESTS", full: "20000,200000" },
-  targets: { env: "BENCH_TARGETS", full: TARGETS.join(",") },
+  targets: { env: "BENCH_TARGETS", full: DEFAULT_TARGETS.join(",") },
   phases: { env: "BENCH_PHASES", full: PHASES.join(","), quick: "fixed,max,stream" },
   client: { env: "BENCH_CLIENT", full: "tcp" },
   out: { env: "BENCH_OUT", full: "tests/bench/results" },
@@ -80,6 +97,8 @@ ${
 }
 
 targets: ${TARGETS.join(", ")}; phases: ${PHASES.join(", ")} (fixed runs once per rate).
+passthrough-http1 is the passthrough on Switchyard's own HTTP/1.1 upstream client instead of fetch:
+the floor with the client Switchyard uses. Ratios stay against the passthrough on fetch.
 --context-bytes N adds a system message of about N bytes of retrieved passages to every request
 (a RAG-sized prompt); 0 sends the small chat request the reference harness sends.
 Writes the raw per-round numbers to <out>/<timestamp>.json and prints markdown tables.`;
