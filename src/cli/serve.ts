@@ -30,7 +30,7 @@ export function banner(
   address: string,
   active: ActivePolicy,
   watching: boolean,
-  upstreams: UpstreamClient["kind"] = "http1",
+  upstreams: UpstreamClient["kind"],
 ): string {
   const p = active.policy;
   const routes = Object.values(active.routes);

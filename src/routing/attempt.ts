@@ -22,7 +22,7 @@ export interface AttemptInput {
   /** The client's body text, when `request` is exactly what it parsed to (see Adapter.request). */
   rawBody?: string;
   stream: boolean;
-  /** Extra headers for the upstream (`x-request-id`, `traceparent`). */
+  /** Extra headers for the upstream (`x-request-id`; the transport adds `traceparent`). */
   headers: Record<string, string>;
   /** Sends the request (Switchyard's HTTP/1.1 client, or fetch). */
   client: UpstreamClient;

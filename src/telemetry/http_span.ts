@@ -5,6 +5,7 @@
  * under it, as they did under Deno's fetch span. It ends when the response head arrives.
  */
 import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Destination } from "../upstream/http1/client.ts";
 import { afterThisTurn, epochNow } from "./after_turn.ts";
 import { ATTR, TRACER_NAME } from "./names.ts";
 
@@ -15,20 +16,19 @@ const tracer = trace.getTracer(TRACER_NAME);
  * end (and its status) is recorded after this turn, at the time the head arrived.
  */
 export async function traceHttpRequest<T extends { status: number }>(
-  url: string,
+  destination: Destination,
   headers: Record<string, string>,
   send: (headers: Record<string, string>) => Promise<T>,
 ): Promise<T> {
-  const parsed = new URL(url);
   const span = tracer.startSpan("POST", {
     kind: SpanKind.CLIENT,
     startTime: epochNow(),
     attributes: {
       [ATTR.httpRequestMethod]: "POST",
-      [ATTR.serverAddress]: parsed.hostname,
-      [ATTR.serverPort]: Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80)),
+      [ATTR.serverAddress]: destination.address,
+      [ATTR.serverPort]: destination.port,
       // Without the query: keys never go there today, but a URL's query is no place to trust.
-      [ATTR.urlFull]: `${parsed.origin}${parsed.pathname}`,
+      [ATTR.urlFull]: destination.urlWithoutQuery,
       [ATTR.networkProtocolVersion]: "1.1",
     },
   }, context.active());

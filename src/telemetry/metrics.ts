@@ -9,6 +9,7 @@ import { telemetryActive } from "./active.ts";
 import { afterThisTurn } from "./after_turn.ts";
 import type { RouteRuntime } from "../routing/runtime.ts";
 import type { NormalizedUsage } from "../upstream/types.ts";
+import type { OriginConnections } from "../upstream/http1/client.ts";
 import { ATTR, METRIC, SY, TRACER_NAME } from "./names.ts";
 
 const meter = metrics.getMeter(TRACER_NAME);
@@ -165,14 +166,6 @@ export function observeDecisionLogFailures(writeErrors: () => number): void {
   meter.createObservableCounter(METRIC.decisionLogFailures, {
     description: "Failed decision-log writes (the records are held and retried)",
   }).addCallback((result) => result.observe(writeErrors()));
-}
-
-/** One origin's connections, as the upstream client reports them. */
-export interface OriginConnections {
-  address: string;
-  port: number;
-  active: number;
-  idle: number;
 }
 
 /**

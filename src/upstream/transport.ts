@@ -5,7 +5,7 @@
  * `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`, and whoever wants Deno's stack
  * (`--upstream-client fetch`).
  */
-import { Http1Client } from "./http1/client.ts";
+import { Http1Client, type OriginConnections } from "./http1/client.ts";
 import { telemetryActive } from "../telemetry/active.ts";
 import { traceHttpRequest } from "../telemetry/http_span.ts";
 
@@ -49,7 +49,7 @@ export interface UpstreamClient {
   /** Closes pooled connections (at shutdown). */
   close(): void;
   /** Open connections per origin (the own client only; `fetch` does not tell). */
-  connections?(): { address: string; port: number; active: number; idle: number }[];
+  connections?(): OriginConnections[];
 }
 
 /** Environment variables that make `fetch` go through a proxy (Deno reads both cases). */
@@ -76,10 +76,16 @@ export function http1Client(client: Http1Client): UpstreamClient {
   return {
     kind: "http1",
     send(url, init) {
-      const send = (headers: Record<string, string>) =>
-        client.request(url, { method: "POST", headers, body: init.body, signal: init.signal });
+      const { body, signal } = init;
+      if (!telemetryActive()) {
+        return client.request(url, { method: "POST", headers: init.headers, body, signal });
+      }
       // Deno traces fetch itself; this client's requests get their span here.
-      return telemetryActive() ? traceHttpRequest(url, init.headers, send) : send(init.headers);
+      return traceHttpRequest(
+        client.destination(url),
+        init.headers,
+        (headers) => client.request(url, { method: "POST", headers, body, signal }),
+      );
     },
     close: () => client.close(),
     connections: () => client.connections(),
@@ -116,12 +122,13 @@ export function fetchClient(): UpstreamClient {
  * 64 KiB chunk per read, which made young-generation GC the largest cost of a stream.
  */
 function fetchBody(stream: ReadableStream<Uint8Array>): UpstreamBody {
-  // Locked on the first read, not before: a caller may read the response with text() instead.
+  // Reader and buffer come with the first read, not before: most answers are read with text().
   let reader: ReadableStreamBYOBReader | undefined;
-  let buffer = new Uint8Array(READ_BUFFER_BYTES);
+  let buffer: Uint8Array<ArrayBuffer> | undefined;
   return {
     async read() {
       reader ??= stream.getReader({ mode: "byob" });
+      buffer ??= new Uint8Array(READ_BUFFER_BYTES);
       const { done, value } = await reader.read(buffer);
       if (done || !value) return undefined;
       buffer = new Uint8Array(value.buffer);

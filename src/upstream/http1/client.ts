@@ -37,6 +37,23 @@ interface Endpoint {
   pool: OriginPool;
   /** Path and query, the request target. */
   target: string;
+  /** The URL without its query (for traces: a query is no place to trust). */
+  urlWithoutQuery: string;
+}
+
+/** What an HTTP client span names about a request's destination. */
+export interface Destination {
+  address: string;
+  port: number;
+  urlWithoutQuery: string;
+}
+
+/** One origin's open connections (what the connection metric reports). */
+export interface OriginConnections {
+  address: string;
+  port: number;
+  active: number;
+  idle: number;
 }
 
 interface OriginPool {
@@ -116,7 +133,8 @@ export class Http1Client {
         if (signal?.aborted) throw signal.reason;
         // A kept-alive connection the server had closed: nothing was answered, send it again.
         if (
-          reused && tries === 0 && error instanceof HttpConnectionError && error.phase === "idle"
+          reused && tries === 0 && error instanceof HttpConnectionError &&
+          error.phase === "unanswered"
         ) {
           this.stats.staleRetries++;
           continue;
@@ -137,8 +155,14 @@ export class Http1Client {
     this.#busy.clear();
   }
 
+  /** Where `url`'s requests go, from the same parse (cached) the requests use. */
+  destination(url: string): Destination {
+    const { pool, urlWithoutQuery } = this.#endpoint(url);
+    return { address: pool.hostname, port: pool.port, urlWithoutQuery };
+  }
+
   /** Open connections per origin, carrying a request or idle (read for metrics, not per request). */
-  connections(): { address: string; port: number; active: number; idle: number }[] {
+  connections(): OriginConnections[] {
     const active = new Map<OriginPool, number>();
     for (const pool of this.#busy.values()) active.set(pool, (active.get(pool) ?? 0) + 1);
     return [...this.#pools.values()].map((pool) => ({
@@ -173,7 +197,11 @@ export class Http1Client {
       pool = { hostname, port, tls, authority: parsed.host, idle: [] };
       this.#pools.set(origin, pool);
     }
-    endpoint = { pool, target: `${parsed.pathname}${parsed.search}` };
+    endpoint = {
+      pool,
+      target: `${parsed.pathname}${parsed.search}`,
+      urlWithoutQuery: `${origin}${parsed.pathname}`,
+    };
     // Request URLs come from a policy's routes: a handful. Bound the map all the same.
     if (this.#endpoints.size >= 1024) this.#endpoints.clear();
     this.#endpoints.set(url, endpoint);

@@ -17,8 +17,11 @@ export class HttpConnectionError extends Error {
   override name = "HttpConnectionError";
   constructor(
     message: string,
-    /** `idle`: a kept-alive connection closed before a single response byte (safe to retry). */
-    readonly phase: "connect" | "idle" | "head" | "body",
+    /**
+     * `unanswered`: the request was not (wholly) written or not a byte of a response came back.
+     * On a reused connection that is one the server closed while idle: the client sends again.
+     */
+    readonly phase: "connect" | "unanswered" | "head" | "body",
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -61,11 +64,6 @@ export class Http1Connection {
     }
   }
 
-  /** True while the current request is not the connection's first (it may have gone stale). */
-  get reused(): boolean {
-    return this.uses > 1;
-  }
-
   /** Writes a request: all of `bytes` (a socket write may take only part). */
   async write(bytes: Uint8Array): Promise<void> {
     this.uses++;
@@ -77,7 +75,7 @@ export class Http1Connection {
     } catch (error) {
       throw new HttpConnectionError(
         `Writing the request failed: ${messageOf(error)}`,
-        this.reused && written === 0 ? "idle" : "head",
+        "unanswered", // not wholly written: the server cannot have taken the request
         { cause: error },
       );
     }
@@ -100,13 +98,11 @@ export class Http1Connection {
           larger.set(this.#buffer);
           this.#buffer = larger;
         }
-        // Nothing received yet on a reused connection: it may have gone stale while idle.
-        const phase = received ? "head" : "idle";
-        const n = await this.#read(this.#buffer.subarray(filled), phase);
+        const n = await this.#read(this.#buffer.subarray(filled), received ? "head" : "unanswered");
         if (n === null) {
           throw new HttpConnectionError(
             "The upstream closed the connection before a response",
-            !received && this.reused ? "idle" : "head",
+            received ? "head" : "unanswered",
           );
         }
         received = true;
@@ -149,13 +145,13 @@ export class Http1Connection {
     return this.#buffer;
   }
 
-  async #read(into: Uint8Array, phase: "idle" | "head" | "body"): Promise<number | null> {
+  async #read(into: Uint8Array, phase: "unanswered" | "head" | "body"): Promise<number | null> {
     try {
       return await this.socket.read(into);
     } catch (error) {
       throw new HttpConnectionError(
         `Reading the response failed: ${messageOf(error)}`,
-        phase === "idle" && !this.reused ? "head" : phase,
+        phase,
         { cause: error },
       );
     }

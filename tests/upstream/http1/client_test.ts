@@ -268,6 +268,23 @@ Deno.test("http1 client: a kept-alive connection the server closed while idle is
   }
 });
 
+Deno.test("http1 client: a fresh connection closed without an answer is an error, and the request is not sent again", async () => {
+  await using server = scriptedServer(async (io) => {
+    await io.next(); // takes the request, then hangs up without a byte
+  });
+  const client = new Http1Client();
+  try {
+    await assert.rejects(
+      post(client, server.url),
+      (error) => error instanceof HttpConnectionError && error.phase === "unanswered",
+    );
+    assert.equal(server.requests.length, 1, "sent once");
+    assert.equal(client.stats.staleRetries, 0);
+  } finally {
+    client.close();
+  }
+});
+
 Deno.test("http1 client: when every idle connection went stale, the one retry opens a fresh connection", async () => {
   let answered = 0;
   let bothIn!: () => void;
