@@ -77,6 +77,7 @@ export interface Http1ClientStats {
 }
 
 const encoder = new TextEncoder();
+const textDecoder = new TextDecoder();
 
 export class Http1Client {
   readonly stats: Http1ClientStats = { connects: 0, reuses: 0, staleRetries: 0 };
@@ -84,8 +85,13 @@ export class Http1Client {
   readonly #idleTimeoutMs: number;
   readonly #pools = new Map<string, OriginPool>();
   readonly #endpoints = new Map<string, Endpoint>();
-  /** Connections carrying a request, with their pool, so `close()` can end them too. */
-  readonly #busy = new Map<Http1Connection, OriginPool>();
+  /**
+   * Every connection opened and not yet closed, with its pool, so `close()` can end the busy ones
+   * too. Entries change only at connect and close: a map that gained and lost an entry per
+   * request would rebuild its table whenever it emptied, in the old generation (V8 allocates a
+   * long-lived map's new table there), at a few hundred bytes a request.
+   */
+  readonly #open = new Map<Http1Connection, OriginPool>();
   /** Closes expired idle connections; runs only while some are idle, and never holds the process. */
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
@@ -117,8 +123,7 @@ export class Http1Client {
         await this.#connect(pool, signal);
       const reused = connection.uses > 0;
       if (reused) this.stats.reuses++;
-      this.#busy.set(connection, pool);
-      const onAbort = () => this.#discard(connection);
+      const onAbort = () => this.#close(connection);
       signal?.addEventListener("abort", onAbort, { once: true });
       try {
         await connection.write(bytes);
@@ -129,7 +134,7 @@ export class Http1Client {
         });
       } catch (error) {
         signal?.removeEventListener("abort", onAbort);
-        this.#discard(connection);
+        this.#close(connection);
         if (signal?.aborted) throw signal.reason;
         // A kept-alive connection the server had closed: nothing was answered, send it again.
         if (
@@ -147,12 +152,9 @@ export class Http1Client {
   /** Closes every connection, idle or busy. The client can still be used afterwards. */
   close(): void {
     this.#stopSweeping();
-    for (const pool of this.#pools.values()) {
-      for (const connection of pool.idle) connection.close();
-      pool.idle.length = 0;
-    }
-    for (const connection of this.#busy.keys()) connection.close();
-    this.#busy.clear();
+    for (const pool of this.#pools.values()) pool.idle.length = 0;
+    for (const connection of this.#open.keys()) connection.close();
+    this.#open.clear();
   }
 
   /** Where `url`'s requests go, from the same parse (cached) the requests use. */
@@ -163,12 +165,13 @@ export class Http1Client {
 
   /** Open connections per origin, carrying a request or idle (read for metrics, not per request). */
   connections(): OriginConnections[] {
-    const active = new Map<OriginPool, number>();
-    for (const pool of this.#busy.values()) active.set(pool, (active.get(pool) ?? 0) + 1);
+    const open = new Map<OriginPool, number>();
+    for (const pool of this.#open.values()) open.set(pool, (open.get(pool) ?? 0) + 1);
     return [...this.#pools.values()].map((pool) => ({
       address: pool.hostname,
       port: pool.port,
-      active: active.get(pool) ?? 0,
+      // Every idle connection is open: whatever closes one takes it out of the pool.
+      active: (open.get(pool) ?? 0) - pool.idle.length,
       idle: pool.idle.length,
     }));
   }
@@ -215,7 +218,7 @@ export class Http1Client {
       if (now - connection.idleSince < this.#idleTimeoutMs && !connection.closed) {
         return connection;
       }
-      connection.close();
+      this.#close(connection);
     }
     return undefined;
   }
@@ -242,13 +245,14 @@ export class Http1Client {
         { cause: error },
       );
     }
-    return new Http1Connection(socket);
+    const connection = new Http1Connection(socket);
+    this.#open.set(connection, pool);
+    return connection;
   }
 
   #release(pool: OriginPool, connection: Http1Connection, reusable: boolean): void {
-    this.#busy.delete(connection);
     if (!reusable || connection.closed || pool.idle.length >= this.#maxIdle) {
-      connection.close();
+      this.#close(connection);
       return;
     }
     connection.idleSince = performance.now();
@@ -269,7 +273,7 @@ export class Http1Client {
     for (const pool of this.#pools.values()) {
       let stale = 0;
       while (stale < pool.idle.length && pool.idle[stale].idleSince <= expired) {
-        pool.idle[stale++].close();
+        this.#close(pool.idle[stale++]);
       }
       if (stale > 0) pool.idle.splice(0, stale);
       idle += pool.idle.length;
@@ -282,8 +286,8 @@ export class Http1Client {
     this.#sweeper = undefined;
   }
 
-  #discard(connection: Http1Connection): void {
-    this.#busy.delete(connection);
+  #close(connection: Http1Connection): void {
+    this.#open.delete(connection);
     connection.close();
   }
 }
@@ -322,8 +326,13 @@ export class Http1Response {
   /** Reads the whole body as UTF-8 text. */
   async text(): Promise<string> {
     if (!this.body) return "";
+    const first = await this.body.read();
+    if (!first) return "";
+    // Most answers arrive whole in one read: decode it in one call with the shared decoder. A
+    // streaming decoder (for a character split across reads) is a new object with native state.
+    if (this.body.ended) return textDecoder.decode(first);
     const decoder = new TextDecoder();
-    let text = "";
+    let text = decoder.decode(first, { stream: true });
     while (true) {
       const bytes = await this.body.read();
       if (!bytes) return text + decoder.decode();

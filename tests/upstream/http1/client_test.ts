@@ -152,6 +152,15 @@ Deno.test("http1 client: sequential requests share one kept-alive connection (De
     assert.deepEqual(client.connections(), [{ ...origin, active: 1, idle: 0 }]);
     await open.text();
     assert.deepEqual(client.connections(), [{ ...origin, active: 0, idle: 1 }]);
+    // A body left unread and cancelled closes its connection: neither active nor idle after.
+    const dropped = await post(client, url, "{}");
+    dropped.body!.cancel();
+    assert.deepEqual(client.connections(), [{ ...origin, active: 0, idle: 0 }]);
+    const again = await post(client, url, "{}");
+    assert.deepEqual(client.connections(), [{ ...origin, active: 1, idle: 0 }]);
+    client.close();
+    assert.deepEqual(client.connections(), [{ ...origin, active: 0, idle: 0 }]);
+    await again.text().catch(() => {});
   } finally {
     client.close();
   }
