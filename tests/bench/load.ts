@@ -24,6 +24,7 @@ const DESCRIPTIONS: Record<TargetName, string> = {
   direct: "the mock upstream alone: the baseline every *added* figure is relative to",
   passthrough: "bare Deno proxy: Deno.serve, read body, JSON.parse, fetch the mock, stream back",
   "passthrough-http1": "the same proxy on Switchyard's own HTTP/1.1 client instead of fetch",
+  "passthrough-otel": "the passthrough with OTEL_DENO=true, exporting OTLP/HTTP to the same sink",
   switchyard: "Switchyard on policies/bench.yaml, tracing off (OTEL_DENO unset)",
   "switchyard-otel": "the same with OTEL_DENO=true, exporting OTLP/HTTP to a local sink",
 };
@@ -37,7 +38,7 @@ const loadAverage = () => Deno.loadavg()[0];
 async function startTargets(options: Options, servers: Server[], runDir: string) {
   const track = (server: Server) => (servers.push(server), server);
   const wants = (t: TargetName) => options.targets.includes(t);
-  const otel = wants("switchyard-otel");
+  const otel = wants("switchyard-otel") || wants("passthrough-otel");
   const mock = track(await startHelper("mock", "mock.ts", ["--chunks", String(options.chunks)]));
   const upstream = `http://127.0.0.1:${mock.port}`;
   const sink = otel ? track(await startHelper("otlp-sink", "otlp_sink.ts")) : undefined;
@@ -54,21 +55,29 @@ async function startTargets(options: Options, servers: Server[], runDir: string)
         "http1",
       ]).then(track)
       : undefined,
+    wants("passthrough-otel")
+      ? startHelper("passthrough-otel", "passthrough.ts", ["--upstream", upstream], [], {
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint!,
+        OTEL_SERVICE_NAME: "passthrough",
+      }).then(track)
+      : undefined,
     wants("switchyard")
       ? startSwitchyard({ name: "switchyard", runDir, upstream }).then(track)
       : undefined,
-    otel
+    wants("switchyard-otel")
       ? startSwitchyard({ name: "switchyard-otel", runDir, upstream, otlpEndpoint }).then(track)
       : undefined,
   ]);
   for (const s of started) if (s.status === "rejected") throw s.reason;
-  const [passthrough, passthroughHttp1, switchyard, switchyardOtel] = started.map((s) =>
-    s.status === "fulfilled" ? s.value : undefined
-  );
+  const [passthrough, passthroughHttp1, passthroughOtel, switchyard, switchyardOtel] = started.map((
+    s,
+  ) => s.status === "fulfilled" ? s.value : undefined);
   const ports: PerTarget<number> = {
     direct: mock.port,
     passthrough: passthrough?.port,
     "passthrough-http1": passthroughHttp1?.port,
+    "passthrough-otel": passthroughOtel?.port,
     switchyard: switchyard?.port,
     "switchyard-otel": switchyardOtel?.port,
   };
@@ -76,6 +85,7 @@ async function startTargets(options: Options, servers: Server[], runDir: string)
     direct: mock.pid,
     passthrough: passthrough?.pid,
     "passthrough-http1": passthroughHttp1?.pid,
+    "passthrough-otel": passthroughOtel?.pid,
     switchyard: switchyard?.pid,
     "switchyard-otel": switchyardOtel?.pid,
   };

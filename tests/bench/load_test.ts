@@ -72,6 +72,15 @@ Deno.test("load benchmark: a tiny quick run measures every target in every phase
         assert.match(cpu, new RegExp(`^\\| ${target} \\| [\\d,]+ µs \\|`, "m"));
       }
     }
+    // With both tracing-on targets in the run, Switchyard's tracing is also set against the
+    // bare proxy's.
+    const like = table("Tracing on, like for like");
+    for (const figure of ["p50 added at 200 req/s", "max throughput", "stream total, p50 added"]) {
+      assert.match(
+        like,
+        new RegExp(`^\\| ${figure} \\| [\\d,]+( r/s)? \\| [\\d,]+( r/s)? \\| [\\d.]+× \\|$`, "m"),
+      );
+    }
     const memory = table("Memory");
     assert.match(memory, /^\| switchyard \| [\d.]+ MiB \|/m);
     assert.match(memory, /^\| switchyard-otel \| [\d.]+ MiB \|/m);

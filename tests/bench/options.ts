@@ -10,6 +10,7 @@ export const TARGETS = [
   "direct",
   "passthrough",
   "passthrough-http1",
+  "passthrough-otel",
   "switchyard",
   "switchyard-otel",
 ] as const;
@@ -17,7 +18,8 @@ export type TargetName = typeof TARGETS[number];
 
 /**
  * The targets of a run by default: the issue's comparison. `passthrough-http1` (the same bare
- * proxy on Switchyard's own HTTP/1.1 client) is asked for by name.
+ * proxy on Switchyard's own HTTP/1.1 client) and `passthrough-otel` (the bare proxy with Deno's
+ * tracing on) are asked for by name.
  */
 export const DEFAULT_TARGETS: readonly TargetName[] = [
   "direct",
@@ -98,7 +100,10 @@ ${
 
 targets: ${TARGETS.join(", ")}; phases: ${PHASES.join(", ")} (fixed runs once per rate).
 passthrough-http1 is the passthrough on Switchyard's own HTTP/1.1 upstream client instead of fetch:
-the floor with the client Switchyard uses. Ratios stay against the passthrough on fetch.
+the floor with the client Switchyard uses. passthrough-otel is the passthrough with OTEL_DENO=true
+exporting to the same local sink as switchyard-otel: what Deno's own tracing costs a bare proxy.
+Ratios stay against the passthrough on fetch, tracing off; with passthrough-otel in the run, a
+like-for-like table also divides switchyard-otel's figures by passthrough-otel's.
 --context-bytes N adds a system message of about N bytes of retrieved passages to every request
 (a RAG-sized prompt); 0 sends the small chat request the reference harness sends.
 Writes the raw per-round numbers to <out>/<timestamp>.json and prints markdown tables.`;

@@ -190,6 +190,7 @@ export function renderReport(run: RunResult): string {
       );
     }
   }
+  out.push(...tracingLikeForLike(run));
   if (rounds.length > 1) out.push(...spread(run));
   const goals = goalRows(run);
   if (goals.length > 0) {
@@ -209,6 +210,61 @@ function otlpLine(run: RunResult): string {
   return traces
     ? `: ${traces.exports} trace exports, ${(traces.bytes / 1024).toFixed(0)} KiB`
     : ": **no trace exports arrived**";
+}
+
+/**
+ * Switchyard with tracing on against the passthrough with tracing on: what Switchyard's tracing
+ * adds beyond what Deno's own instrumentation costs any proxy. Only when both ran.
+ */
+function tracingLikeForLike(run: RunResult): string[] {
+  const o = run.options;
+  const twin = "passthrough-otel";
+  const target = "switchyard-otel";
+  if (!o.targets.includes(twin) || !o.targets.includes(target)) return [];
+  const rows: string[] = [];
+  const lat = (name: string, figure: Figure) => {
+    const floor = latency(run.rounds, figure, twin);
+    const mine = latency(run.rounds, figure, target, twin);
+    rows.push(row([name, us(floor.added), us(mine.added), times(mine.vsPassthrough)]));
+  };
+  const thr = (name: string, figure: Figure, unit: string) => {
+    const floor = throughput(run.rounds, figure, twin);
+    const mine = throughput(run.rounds, figure, target, twin);
+    rows.push(
+      row([name, us(floor.value) + unit, us(mine.value) + unit, times(mine.vsPassthrough)]),
+    );
+  };
+  if (o.phases.includes("fixed")) {
+    for (const rate of o.rates) {
+      lat(`p50 added at ${rate} req/s`, (r, t) => r.fixed[rate]?.[t]?.p50);
+      lat(`p99 added at ${rate} req/s`, (r, t) => r.fixed[rate]?.[t]?.p99);
+    }
+    for (const rate of o.rates) {
+      if (run.rounds.some((r) => r.fixed[rate]?.[target]?.serverCpuUs !== undefined)) {
+        thr(
+          `server CPU per request at ${rate} req/s`,
+          (r, t) => r.fixed[rate]?.[t]?.serverCpuUs,
+          " µs",
+        );
+      }
+    }
+  }
+  if (o.phases.includes("max")) thr("max throughput", (r, t) => r.max[t]?.rps, " r/s");
+  if (o.phases.includes("stream")) {
+    lat("stream time to first byte, p50 added", (r, t) => r.stream[t]?.ttfbP50);
+    lat("stream total, p50 added", (r, t) => r.stream[t]?.totalP50);
+  }
+  return [
+    "",
+    "### Tracing on, like for like (switchyard-otel ÷ passthrough-otel)",
+    "",
+    "Both export to the same local sink. The passthrough's figures are what Deno's own tracing" +
+    " (its server and fetch spans, their export) costs a bare proxy; the ratio is what Switchyard" +
+    " adds on top of that, its own spans and metrics included.",
+    "",
+    header(["figure", twin, target, "÷ passthrough-otel"]),
+    ...rows,
+  ];
 }
 
 /** Per-round values of the key figures, to show how much the rounds agree. */

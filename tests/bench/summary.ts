@@ -32,11 +32,19 @@ export interface ThroughputSummary {
 
 const at = (figure: Figure, round: RoundResult, target: TargetName) => figure(round, target) ?? NaN;
 
-/** Summarizes a latency figure for one target. */
-export function latency(rounds: RoundResult[], figure: Figure, target: TargetName): LatencySummary {
+/**
+ * Summarizes a latency figure for one target. `vsPassthrough` compares with `floor`: the
+ * passthrough, unless a like-for-like view names another (its tracing-on twin).
+ */
+export function latency(
+  rounds: RoundResult[],
+  figure: Figure,
+  target: TargetName,
+  floorTarget: TargetName = "passthrough",
+): LatencySummary {
   const perRound = rounds.map((r) => at(figure, r, target));
   const added = rounds.map((r) => at(figure, r, target) - at(figure, r, "direct"));
-  const floor = rounds.map((r) => at(figure, r, "passthrough") - at(figure, r, "direct"));
+  const floor = rounds.map((r) => at(figure, r, floorTarget) - at(figure, r, "direct"));
   return {
     value: median(perRound),
     added: median(added),
@@ -55,12 +63,13 @@ export function throughput(
   rounds: RoundResult[],
   figure: Figure,
   target: TargetName,
+  floorTarget: TargetName = "passthrough",
 ): ThroughputSummary {
   const perRound = rounds.map((r) => at(figure, r, target));
   return {
     value: median(perRound),
     vsDirect: median(rounds.map((r, i) => perRound[i] / at(figure, r, "direct"))),
-    vsPassthrough: median(rounds.map((r, i) => perRound[i] / at(figure, r, "passthrough"))),
+    vsPassthrough: median(rounds.map((r, i) => perRound[i] / at(figure, r, floorTarget))),
     perRound,
   };
 }

@@ -129,11 +129,12 @@ export function startHelper(
   file: string,
   args: string[] = [],
   denoFlags: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<Server> {
   return startServer({
     name,
     args: ["run", "--allow-net=127.0.0.1", ...denoFlags, `${ROOT}/tests/bench/${file}`, ...args],
-    env: inheritedEnv(),
+    env: { ...inheritedEnv(), ...env },
   });
 }
 
