@@ -258,9 +258,9 @@ function tracingLikeForLike(run: RunResult): string[] {
     "",
     "### Tracing on, like for like (switchyard-otel ÷ passthrough-otel)",
     "",
-    "Both export to the same local sink. The passthrough's figures are what Deno's own tracing" +
-    " (its server and fetch spans, their export) costs a bare proxy; the ratio is what Switchyard" +
-    " adds on top of that, its own spans and metrics included.",
+    "Both export to the same local sink. passthrough-otel is the bare proxy with Deno's own" +
+    " tracing (its server and fetch spans and their export); the ratio is what Switchyard costs" +
+    " beyond it with tracing on, its own spans and metrics included.",
     "",
     header(["figure", twin, target, "÷ passthrough-otel"]),
     ...rows,
