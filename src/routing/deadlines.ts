@@ -72,7 +72,8 @@ export class DeadlineWheel {
 
   #tick(): void {
     const now = performance.now();
-    // Only slots below the length at the start: a deadline added by a `fire` waits a tick.
+    // Slots appended by a `fire` wait for the next tick; one it adds into a freed slot further on
+    // may be checked in this one, which only fires it if it is already due.
     for (let i = 0, n = this.#slots.length; i < n; i++) {
       const deadline = this.#slots[i];
       if (deadline !== undefined && deadline.at <= now) {
