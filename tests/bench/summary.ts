@@ -33,7 +33,7 @@ export interface ThroughputSummary {
 const at = (figure: Figure, round: RoundResult, target: TargetName) => figure(round, target) ?? NaN;
 
 /**
- * Summarizes a latency figure for one target. `vsPassthrough` compares with `floor`: the
+ * Summarizes a latency figure for one target. `vsPassthrough` compares with `floorTarget`: the
  * passthrough, unless a like-for-like view names another (its tracing-on twin).
  */
 export function latency(
@@ -57,7 +57,8 @@ export function latency(
 
 /**
  * Summarizes a throughput figure for one target. The same arithmetic serves any figure compared
- * as a plain ratio rather than as an added amount (CPU time per request).
+ * as a plain ratio rather than as an added amount (CPU time per request). `vsPassthrough` divides
+ * by `floorTarget`'s figure, as in `latency`.
  */
 export function throughput(
   rounds: RoundResult[],
